@@ -1,0 +1,49 @@
+"""Which database a command uses, and connections to it.
+
+Every tool (psycopg2, dbt's profile, Great Expectations) reads the same libpq
+variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE). When none is set, the
+embedded cluster is started and its variables are put in the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg2
+import psycopg2.extensions
+
+from . import pgcluster
+
+
+def ensure_server() -> str:
+    """Make sure a server is reachable; return a one-line description of which one."""
+    if pgcluster.external_server_configured():
+        host = os.environ.get("PGHOST", "localhost")
+        port = os.environ.get("PGPORT", "5432")
+        name = os.environ.get("PGDATABASE", os.environ.get("PGUSER", ""))
+        return f"configured server {host}:{port} database {name}"
+    cluster = pgcluster.locate_cluster()
+    cluster.start()
+    os.environ.update(cluster.connection_env())
+    return f"embedded cluster in {cluster.root}"
+
+
+@contextmanager
+def connect() -> Iterator[psycopg2.extensions.connection]:
+    """A connection from the libpq variables; committed on success, rolled back on error."""
+    connection = psycopg2.connect("", application_name="nhi-migration")
+    try:
+        yield connection
+        connection.commit()
+    except BaseException:
+        connection.rollback()
+        raise
+    finally:
+        connection.close()
+
+
+def schema_name(round_id: str, layer: str) -> str:
+    """The schema of one layer of one round: ``test01_raw``, ``test01_marts`` …"""
+    return f"{round_id.lower()}_{layer}"
