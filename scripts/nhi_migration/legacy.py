@@ -1,0 +1,82 @@
+"""The legacy dump's layout (file, header, key), read from ``_legacy__sources.yml``.
+
+The dbt source definition is the one place the dump's columns are written down; the
+loader and the generator read them from there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import yaml
+
+from .paths import SOURCES_YML
+
+PROVENANCE_COLUMNS = ("_source_file", "_source_line")
+CONTROL_TABLE = "control"
+LOAD_LOG_TABLE = "load_log"
+
+
+@dataclass(frozen=True)
+class LegacyTable:
+    name: str  # raw table name: setai
+    file: str  # dump file name: SETAI.csv
+    columns: tuple[str, ...]  # dump columns in order, lower case
+    key: tuple[str, ...]
+    amount_column: str | None  # the column _CONTROL totals (CHOTEI, SHUNO)
+
+    @property
+    def table_name(self) -> str:
+        """The name _CONTROL uses: SETAI, KOSHO_KEIKA …"""
+        return self.name.upper()
+
+    @property
+    def header(self) -> tuple[str, ...]:
+        return tuple(column.upper() for column in self.columns)
+
+    @property
+    def has_deleted_flag(self) -> bool:
+        return "sakujo_flg" in self.columns
+
+
+@cache
+def tables() -> tuple[LegacyTable, ...]:
+    """Every dump file in legacy-extract.md §1 order, _CONTROL last."""
+    document = yaml.safe_load(SOURCES_YML.read_text(encoding="utf-8"))
+    (source,) = [s for s in document["sources"] if s["name"] == "legacy"]
+    result = []
+    for table in source["tables"]:
+        meta = table.get("meta", {})
+        if meta.get("written_by_loader"):
+            continue
+        columns = tuple(
+            c["name"] for c in table["columns"] if c["name"] not in PROVENANCE_COLUMNS
+        )
+        result.append(
+            LegacyTable(
+                name=table["name"],
+                file=meta["file"],
+                columns=columns,
+                key=tuple(meta["key"]),
+                amount_column=meta.get("amount_column"),
+            )
+        )
+    return tuple(result)
+
+
+def data_tables() -> tuple[LegacyTable, ...]:
+    """The ten table files, without _CONTROL."""
+    return tuple(t for t in tables() if t.name != CONTROL_TABLE)
+
+
+def control_table() -> LegacyTable:
+    (control,) = [t for t in tables() if t.name == CONTROL_TABLE]
+    return control
+
+
+def by_name(name: str) -> LegacyTable:
+    for table in tables():
+        if table.name == name:
+            return table
+    raise KeyError(name)
