@@ -1,0 +1,158 @@
+{#
+    Reading the dump's text values (legacy-extract.md §2 "Value conventions").
+    Each macro returns a SQL expression that never raises: a value that cannot be read
+    gives NULL, and the matching *_is_unreadable macro tells "unreadable" from "not set".
+    Nested CASEs make the order of evaluation explicit, so no cast ever sees bad text.
+#}
+
+{# 和暦 era bases: 明治 1867, 大正 1911, 昭和 1925, 平成 1988, 令和 2018. #}
+{% macro _era_base(era_digit_sql) -%}
+    (array[1867, 1911, 1925, 1988, 2018])[{{ era_digit_sql }}::int]
+{%- endmacro %}
+
+
+{# A real calendar date from year, month and day expressions already known to be digits. #}
+{% macro _safe_make_date(year_sql, month_sql, day_sql) -%}
+    case when {{ month_sql }} between 1 and 12 then
+        case when {{ day_sql }} between 1 and extract(
+            day from make_date({{ year_sql }}, {{ month_sql }}, 1) + interval '1 month - 1 day'
+        )::int then make_date({{ year_sql }}, {{ month_sql }}, {{ day_sql }}) end
+    end
+{%- endmacro %}
+
+
+{# YMD7 和暦 GYYMMDD → date. The era base applies past the era's end (4310501 = 2019-05-01). #}
+{% macro wareki_to_date(column) -%}
+    case when {{ column }} ~ '^[1-5][0-9]{6}$' and substr({{ column }}, 2, 2) <> '00' then
+        {{ _safe_make_date(
+            _era_base('substr(' ~ column ~ ', 1, 1)') ~ ' + substr(' ~ column ~ ', 2, 2)::int',
+            'substr(' ~ column ~ ', 4, 2)::int',
+            'substr(' ~ column ~ ', 6, 2)::int') }}
+    end
+{%- endmacro %}
+
+
+{# True when a YMD7 value is set (not empty, not 0000000) but is not a date. #}
+{% macro wareki_is_unreadable(column) -%}
+    ({{ column }} not in ('', '0000000') and {{ wareki_to_date(column) }} is null)
+{%- endmacro %}
+
+
+{# YMD8 西暦 YYYYMMDD → date; 00000000 or empty = no date. #}
+{% macro seireki_to_date(column) -%}
+    case when {{ column }} ~ '^[0-9]{8}$' and left({{ column }}, 4) <> '0000' then
+        {{ _safe_make_date(
+            'substr(' ~ column ~ ', 1, 4)::int',
+            'substr(' ~ column ~ ', 5, 2)::int',
+            'substr(' ~ column ~ ', 7, 2)::int') }}
+    end
+{%- endmacro %}
+
+
+{% macro seireki_is_unreadable(column) -%}
+    ({{ column }} not in ('', '00000000') and {{ seireki_to_date(column) }} is null)
+{%- endmacro %}
+
+
+{# YM5 和暦 GYYMM → the first day of that month; 00000 or empty = not set. #}
+{% macro wareki_month_to_date(column) -%}
+    case when {{ column }} ~ '^[1-5][0-9]{4}$' and substr({{ column }}, 2, 2) <> '00' then
+        {{ _safe_make_date(
+            _era_base('substr(' ~ column ~ ', 1, 1)') ~ ' + substr(' ~ column ~ ', 2, 2)::int',
+            'substr(' ~ column ~ ', 4, 2)::int',
+            '1') }}
+    end
+{%- endmacro %}
+
+
+{% macro wareki_month_is_unreadable(column) -%}
+    ({{ column }} not in ('', '00000') and {{ wareki_month_to_date(column) }} is null)
+{%- endmacro %}
+
+
+{# NEN3 和暦年度 GYY → 西暦 fiscal year (429 → 2017). Always set: empty is unreadable. #}
+{% macro nendo_to_fiscal_year(column) -%}
+    case when {{ column }} ~ '^[1-5][0-9]{2}$' and substr({{ column }}, 2, 2) <> '00' then
+        {{ _era_base('substr(' ~ column ~ ', 1, 1)') }} + substr({{ column }}, 2, 2)::int
+    end
+{%- endmacro %}
+
+
+{% macro nendo_is_unreadable(column) -%}
+    ({{ nendo_to_fiscal_year(column) }} is null)
+{%- endmacro %}
+
+
+{# AMT: exactly -?[0-9]+ (at most 15 digits); empty means 0. #}
+{% macro parse_amount(column) -%}
+    case
+        when {{ column }} = '' then 0::bigint
+        when {{ column }} ~ '^-?[0-9]{1,15}$' then {{ column }}::bigint
+    end
+{%- endmacro %}
+
+
+{% macro amount_is_unreadable(column) -%}
+    ({{ parse_amount(column) }} is null)
+{%- endmacro %}
+
+
+{# FLG: 1 true, 0 or empty false; anything else unreadable (NULL). #}
+{% macro parse_flag(column) -%}
+    case when {{ column }} = '1' then true when {{ column }} in ('0', '') then false end
+{%- endmacro %}
+
+
+{% macro flag_is_unreadable(column) -%}
+    ({{ column }} not in ('0', '1', ''))
+{%- endmacro %}
+
+
+{# A numeric id: ASCII digits (at most 18); anything else unreadable (NULL). #}
+{% macro parse_id(column) -%}
+    case when {{ column }} ~ '^[0-9]{1,18}$' then {{ column }}::bigint end
+{%- endmacro %}
+
+
+{% macro id_is_unreadable(column) -%}
+    ({{ parse_id(column) }} is null)
+{%- endmacro %}
+
+
+{# SETAI_NO, ATENA_NO must be exactly 10 ASCII digits: true when one is not. #}
+{% macro key_is_unreadable(column) -%}
+    ({{ column }} !~ '^[0-9]{10}$')
+{%- endmacro %}
+
+
+{# KIBETSU: exactly two digits 01–10 → 1–10. #}
+{% macro parse_period(column) -%}
+    case when {{ column }} ~ '^(0[1-9]|10)$' then {{ column }}::int end
+{%- endmacro %}
+
+
+{# A small code listed in the spec (SEIBETSU_CD, KOKUSEKI_KBN): its value, empty → 0. #}
+{% macro parse_listed_value(column, allowed) -%}
+    case
+        when {{ column }} = '' then 0
+        when {{ column }} in ({% for value in allowed %}'{{ value }}'{{ ", " if not loop.last }}{% endfor %})
+            then {{ column }}::int
+    end
+{%- endmacro %}
+
+
+{# A count (KAISU): ASCII digits; empty = not set (NULL, written as zeros). #}
+{% macro parse_count(column) -%}
+    case when {{ column }} ~ '^[0-9]{1,9}$' then {{ column }}::int end
+{%- endmacro %}
+
+
+{% macro count_is_unreadable(column) -%}
+    ({{ column }} <> '' and {{ parse_count(column) }} is null)
+{%- endmacro %}
+
+
+{# CD2 codes are taken exactly as written; empty = not set (NULL). #}
+{% macro code_or_null(column) -%}
+    nullif({{ column }}, '')
+{%- endmacro %}
