@@ -1,0 +1,55 @@
+"""Shared fixtures: a real PostgreSQL server (never a mock) and generated extracts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from nhi_migration import db, generate  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def server() -> str:
+    """The configured server, or the embedded cluster (started if needed)."""
+    return db.ensure_server()
+
+
+def make_extract(folder: Path, households: int = 200, seed: int = 11,
+                 faults: frozenset[str] = frozenset(),
+                 as_of: dt.date = generate.DEFAULT_AS_OF) -> Path:
+    generate.generate(folder, generate.Options(households=households, seed=seed,
+                                               as_of=as_of, faults=faults))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def small_extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """2,000 households: small, yet every dirty pattern occurs."""
+    return make_extract(tmp_path_factory.mktemp("small") / "extract", households=2000)
+
+
+@pytest.fixture(scope="session")
+def default_extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default extract: 46,565 in-scope households as of 2017-11-10."""
+    return make_extract(tmp_path_factory.mktemp("default") / "extract",
+                        households=generate.DEFAULT_HOUSEHOLDS, seed=generate.DEFAULT_SEED)
+
+
+@pytest.fixture()
+def drop_round(server: str) -> Iterator[list[str]]:
+    """Rounds a test creates; their schemas are dropped afterwards."""
+    rounds: list[str] = []
+    yield rounds
+    with db.connect() as connection, connection.cursor() as cursor:
+        for round_id in rounds:
+            cursor.execute(
+                "select nspname from pg_namespace where nspname like %s",
+                (f"{round_id.lower()}\\_%",))
+            for (schema,) in cursor.fetchall():
+                cursor.execute(f'drop schema "{schema}" cascade')

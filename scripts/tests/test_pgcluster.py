@@ -1,0 +1,94 @@
+"""The embedded default database: a private cluster that starts, answers and stops."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from nhi_migration import db, pgcluster
+
+SCRIPTS = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture()
+def private_cluster():
+    """A second cluster in a fresh folder the server user can reach."""
+    bindir = pgcluster.find_server_bindir()
+    parent = Path(tempfile.mkdtemp(prefix="nhi-pgtest-", dir="/tmp"))
+    parent.chmod(0o755)
+    cluster = pgcluster.Cluster(root=parent / "pg", bindir=bindir,
+                                user=pgcluster._server_user())
+    yield cluster
+    cluster.stop()
+    shutil.rmtree(parent, ignore_errors=True)
+
+
+def test_a_cluster_starts_listens_only_on_its_socket_and_stops(private_cluster):
+    cluster = private_cluster
+    assert not cluster.is_running()
+    cluster.start()
+    assert cluster.is_running()
+    env = cluster.connection_env()
+    connection = psycopg2.connect(host=env["PGHOST"], port=env["PGPORT"], user=env["PGUSER"],
+                                  dbname=env["PGDATABASE"])
+    with connection, connection.cursor() as cursor:
+        cursor.execute("show listen_addresses")
+        assert cursor.fetchone() == ("",)
+        cursor.execute("show log_min_error_statement")
+        assert cursor.fetchone() == ("panic",)
+    connection.close()
+    assert oct(cluster.root.stat().st_mode & 0o777) == "0o700"
+    cluster.stop()
+    assert not cluster.is_running()
+    cluster.start()  # starts again on the same data
+    assert cluster.is_running()
+
+
+def test_configured_server_is_used_and_no_cluster_is_started(monkeypatch, tmp_path):
+    monkeypatch.setenv("PGHOST", str(tmp_path / "elsewhere"))
+    monkeypatch.setenv("PGPORT", "6543")
+    monkeypatch.setenv("PGDATABASE", "wardtest")
+    monkeypatch.setattr(pgcluster, "locate_cluster",
+                        lambda: pytest.fail("must not look for the embedded cluster"))
+    assert db.ensure_server() == f"configured server {tmp_path / 'elsewhere'}:6543 database wardtest"
+
+
+def test_without_server_binaries_the_message_says_how_to_install(monkeypatch, tmp_path):
+    monkeypatch.setenv("NHI_PG_BINDIR", str(tmp_path))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(pgcluster, "SEARCH_ROOTS", ())
+    with pytest.raises(pgcluster.ClusterError) as caught:
+        pgcluster.find_server_bindir()
+    message = str(caught.value)
+    assert "no PostgreSQL server is configured" in message
+    assert "apt-get install postgresql" in message
+    assert "PGHOST" in message
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(SCRIPTS / "migrate.py"), *args],
+                          capture_output=True, text=True, env=env or dict(os.environ))
+
+
+def test_cli_help_and_one_line_refusals(tmp_path, server):
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for command in ("run", "load", "build", "db"):
+        assert command in result.stdout
+    result = run_cli("load", "--input", str(tmp_path / "nowhere"), "--round", "TEST01")
+    assert result.returncode == 1
+    refusal = [line for line in result.stderr.splitlines() if line.startswith("REFUSED")]
+    assert len(refusal) == 1 and "no such extract directory" in refusal[0]
+    result = run_cli("build", "--round", "TOOLONG1", "--as-of", "2017-11-10",
+                     "--expected-households", "1")
+    assert result.returncode == 2 and "6 printable ASCII" in result.stderr
+    result = run_cli("build", "--round", "TEST01", "--as-of", "2017-02-30",
+                     "--expected-households", "1")
+    assert result.returncode == 2 and "real date" in result.stderr
