@@ -1,0 +1,1 @@
+select {{ to_fullwidth('value_text') }}

@@ -1,0 +1,93 @@
+{#
+    setup-layouts.md §2 and §8: the fixed-length records of a setup file, built from the
+    layout metadata declared once on each mart (model meta file_id, record_length, key,
+    trailer; column meta item, type, width, position). PostgreSQL's convert_to(..,
+    'SJIS') writes CP932 as Windows does (髙 → 0xFBFC). A value that does not fit its
+    field (too long, negative for 9(n), not ASCII for X) gives a NULL record, which the
+    exporter refuses: a value is never cut or wrapped here.
+#}
+
+{# The layout columns of a mart, in layout order, as dicts with name, meta and data_type. #}
+{% macro layout_columns(model_name) %}
+    {%- set node = graph.nodes['model.' ~ project_name ~ '.' ~ model_name] -%}
+    {%- set result = [] -%}
+    {%- for name, column in node.columns.items() -%}
+        {%- set meta = column.meta or column.get('config', {}).get('meta', {}) -%}
+        {%- if meta.get('width') -%}
+            {%- do result.append({'name': name, 'meta': meta,
+                                  'data_type': (column.data_type or '') | lower}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(result) }}
+{% endmacro %}
+
+
+{% macro layout_meta(model_name) %}
+    {%- set node = graph.nodes['model.' ~ project_name ~ '.' ~ model_name] -%}
+    {{ return(node.meta or node.config.meta) }}
+{% endmacro %}
+
+
+{# One field as text of exactly its width (characters), or NULL when it does not fit. #}
+{% macro format_layout_field(expression, field_type, width, data_type) -%}
+    {%- if field_type == 'X' -%}
+        case when coalesce({{ expression }}, '') ~ '^[\x20-\x7E]{0,{{ width }}}$'
+            then rpad(coalesce({{ expression }}, ''), {{ width }}) end
+    {%- elif field_type == 'N' -%}
+        case when char_length(coalesce({{ expression }}, '')) <= {{ width // 2 }}
+            then rpad(coalesce({{ expression }}, ''), {{ width // 2 }}, '　') end
+    {%- elif field_type == 'S9' -%}
+        case when abs(coalesce({{ expression }}, 0)) <= {{ 10 ** (width - 1) - 1 }}
+            then case when coalesce({{ expression }}, 0) < 0 then '-' else '+' end
+            || lpad(abs(coalesce({{ expression }}, 0))::text, {{ width - 1 }}, '0') end
+    {%- elif data_type == 'date' -%}
+        coalesce(to_char({{ expression }}, '{{ "YYYYMMDD" if width == 8 else "YYYYMM" }}'),
+            '{{ "0" * width }}')
+    {%- else -%}
+        case when coalesce({{ expression }}, 0) between 0 and {{ 10 ** width - 1 }}
+            then lpad(coalesce({{ expression }}, 0)::text, {{ width }}, '0') end
+    {%- endif -%}
+{%- endmacro %}
+
+
+{# Header, data and trailer records of one setup file: (file_id, section, sort_key, record). #}
+{% macro layout_records(model_name) %}
+    {%- set meta = layout_meta(model_name) -%}
+    {%- set columns = layout_columns(model_name) -%}
+    {%- set length = meta['record_length'] -%}
+    select
+        '{{ meta["file_id"] }}'::text as file_id,
+        1 as section,
+        ''::bytea as sort_key,
+        convert_to(rpad('1' || '{{ meta["file_id"] }}' || to_char(parameters.as_of, 'YYYYMMDD')
+            || rpad(parameters.round_id, 6), {{ length }}), 'SJIS') as record
+    from {{ ref('round_parameters') }} as parameters
+    union all
+    select
+        '{{ meta["file_id"] }}'::text as file_id,
+        2 as section,
+        convert_to(
+            {%- for key in meta['key'] -%}
+                {%- for column in columns if column.name == key %}
+            {{ format_layout_field('layout.' ~ key, column.meta['type'], column.meta['width'], column.data_type) }}
+                {%- endfor -%}
+                {{ " ||" if not loop.last }}
+            {%- endfor %}, 'SJIS') as sort_key,
+        convert_to(
+            {%- for column in columns %}
+            {{ format_layout_field('layout.' ~ column.name, column.meta['type'], column.meta['width'], column.data_type) }}
+            {{- " ||" if not loop.last }}
+            {%- endfor %}, 'SJIS') as record
+    from {{ ref(model_name) }} as layout
+    union all
+    select
+        '{{ meta["file_id"] }}'::text as file_id,
+        9 as section,
+        ''::bytea as sort_key,
+        convert_to(rpad('9'
+            {%- for figure in meta['trailer'] %}
+            || {{ format_layout_field('totals.' ~ figure['figure'], figure['type'], figure['width'], 'bigint') }}
+            {%- endfor %}, {{ length }}), 'SJIS') as record
+    from {{ ref('file_totals') }} as totals
+    where totals.file_id = '{{ meta["file_id"] }}'
+{% endmacro %}
