@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +14,23 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nhi_migration import db, generate  # noqa: E402
+
+SCRIPTS = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run scripts/migrate.py as a user would; stdout and stderr captured as text."""
+    return subprocess.run([sys.executable, str(SCRIPTS / "migrate.py"), *args],
+                          capture_output=True, text=True, env=env or dict(os.environ),
+                          check=False)
+
+
+def drop_round_schemas(round_id: str) -> None:
+    with db.connect() as connection, connection.cursor() as cursor:
+        cursor.execute("select nspname from pg_namespace where nspname like %s",
+                       (f"{round_id.lower()}\\_%",))
+        for (schema,) in cursor.fetchall():
+            cursor.execute(f'drop schema "{schema}" cascade')
 
 
 @pytest.fixture(scope="session")
@@ -46,10 +65,18 @@ def drop_round(server: str) -> Iterator[list[str]]:
     """Rounds a test creates; their schemas are dropped afterwards."""
     rounds: list[str] = []
     yield rounds
-    with db.connect() as connection, connection.cursor() as cursor:
-        for round_id in rounds:
-            cursor.execute(
-                "select nspname from pg_namespace where nspname like %s",
-                (f"{round_id.lower()}\\_%",))
-            for (schema,) in cursor.fetchall():
-                cursor.execute(f'drop schema "{schema}" cascade')
+    for round_id in rounds:
+        drop_round_schemas(round_id)
+
+
+@pytest.fixture(scope="session")
+def built_small_round(server: str, small_extract: Path) -> Iterator[str]:
+    """The small extract loaded and built as round PYSMAL (2,000 households)."""
+    round_id = "PYSMAL"
+    result = run_cli("load", "--input", str(small_extract), "--round", round_id)
+    assert result.returncode == 0, result.stderr
+    result = run_cli("build", "--round", round_id, "--as-of", "2017-11-10",
+                     "--expected-households", "2000")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    yield round_id
+    drop_round_schemas(round_id)

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import psycopg2
 import pytest
+from conftest import run_cli
 
 from nhi_migration import db, pgcluster
-
-SCRIPTS = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture()
@@ -70,11 +66,6 @@ def test_without_server_binaries_the_message_says_how_to_install(monkeypatch, tm
     assert "no PostgreSQL server is configured" in message
     assert "apt-get install postgresql" in message
     assert "PGHOST" in message
-
-
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(SCRIPTS / "migrate.py"), *args],
-                          capture_output=True, text=True, env=env or dict(os.environ))
 
 
 def test_cli_help_and_one_line_refusals(tmp_path, server):
