@@ -28,6 +28,34 @@
 {% endmacro %}
 
 
+{#
+    CP932 bytes of a full-width text as Windows writes them. PostgreSQL's SJIS encoder
+    agrees with Windows on every character but 13 that both NEC row 13 and the IBM
+    extension rows hold: Windows writes NEC row 13 (Ⅰ → 8754), PostgreSQL the IBM row
+    (Ⅰ → FA4A). Every character of an N field is two bytes, so the hex of the encoded
+    text is cut into 4-digit units and those 13 units are replaced; a text that is not
+    all double-byte gives NULL.
+#}
+{% macro _nec_row_13_fixes() -%}
+    {{ return([
+        ('fa4a', '8754'), ('fa4b', '8755'), ('fa4c', '8756'), ('fa4d', '8757'),
+        ('fa4e', '8758'), ('fa4f', '8759'), ('fa50', '875a'), ('fa51', '875b'),
+        ('fa52', '875c'), ('fa53', '875d'), ('fa58', '878a'), ('fa59', '8782'),
+        ('fa5a', '8784'),
+    ]) }}
+{%- endmacro %}
+
+{% macro cp932_windows_bytes(text_sql) -%}
+    {%- set ns = namespace(sql="regexp_replace(encode(convert_to(" ~ text_sql ~ ", 'SJIS'), 'hex'), "
+                               ~ "'(....)', '<\\1>', 'g')") -%}
+    {%- for postgres, windows in _nec_row_13_fixes() -%}
+        {%- set ns.sql = "replace(" ~ ns.sql ~ ", '<" ~ postgres ~ ">', '<" ~ windows ~ ">')" -%}
+    {%- endfor -%}
+    case when octet_length(convert_to({{ text_sql }}, 'SJIS')) = 2 * char_length({{ text_sql }})
+        then decode(translate({{ ns.sql }}, '<>', ''), 'hex') end
+{%- endmacro %}
+
+
 {# One field as text of exactly its width (characters), or NULL when it does not fit. #}
 {% macro format_layout_field(expression, field_type, width, data_type) -%}
     {%- if field_type == 'X' -%}
@@ -73,11 +101,15 @@
                 {%- endfor -%}
                 {{ " ||" if not loop.last }}
             {%- endfor %}, 'SJIS') as sort_key,
-        convert_to(
-            {%- for column in columns %}
-            {{ format_layout_field('layout.' ~ column.name, column.meta['type'], column.meta['width'], column.data_type) }}
+        {%- for column in columns %}
+            {%- set formatted = format_layout_field('layout.' ~ column.name, column.meta['type'], column.meta['width'], column.data_type) %}
+            {%- if column.meta['type'] == 'N' %}
+        {{ function('to_cp932') }}({{ formatted }})
+            {%- else %}
+        convert_to({{ formatted }}, 'SJIS')
+            {%- endif %}
             {{- " ||" if not loop.last }}
-            {%- endfor %}, 'SJIS') as record
+        {%- endfor %} as record
     from {{ ref(model_name) }} as layout
     union all
     select

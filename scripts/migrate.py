@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import re
 import sys
@@ -20,7 +21,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from nhi_migration import db, dbt_runner, load, pgcluster, report  # noqa: E402
+from nhi_migration import (  # noqa: E402
+    db,
+    dbt_runner,
+    export,
+    layouts,
+    load,
+    paths,
+    pgcluster,
+    report,
+    validate,
+)
 
 ROUND_PATTERN = re.compile(r"[\x21-\x7e]{6}")
 
@@ -51,6 +62,26 @@ def positive_int(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError("must be a positive whole number")
     return int(text)
+
+
+def parameters_from(args: argparse.Namespace) -> dbt_runner.RoundParameters:
+    return dbt_runner.RoundParameters(round_id=args.round, as_of=args.as_of,
+                                      expected_households=args.expected_households)
+
+
+def receipt_path(round_id_: str) -> Path:
+    return paths.round_work_dir(round_id_) / "validation.json"
+
+
+def gx_dir(round_id_: str) -> Path:
+    return paths.round_work_dir(round_id_) / "gx"
+
+
+def read_project(round_id_: str) -> layouts.Project:
+    manifest = dbt_runner.target_dir(round_id_) / "manifest.json"
+    if not manifest.is_file():
+        raise Refusal(f"round {round_id_} has not been built: run `migrate.py build` first")
+    return layouts.read_project(manifest)
 
 
 # --- steps --------------------------------------------------------------------------
@@ -91,12 +122,161 @@ def cmd_db(args: argparse.Namespace) -> None:
 def step_load(input_dir: Path, round_id_: str) -> load.LoadReport:
     say(f"[load] {input_dir} → round {round_id_}")
     try:
-        report = load.load(input_dir, round_id_, progress=say)
+        result = load.load(input_dir, round_id_, progress=say)
     except load.LoadError as exc:
         raise Refusal(f"load refused, the database is unchanged: {exc}") from None
-    say(f"[load] {sum(f.records for f in report.files):,} records in "
-        f"{report.seconds:.1f} s into schema {report.schema}")
-    return report
+    say(f"[load] {sum(f.records for f in result.files):,} records in "
+        f"{result.seconds:.1f} s into schema {result.schema}")
+    return result
+
+
+def build_failures(round_id_: str) -> list[str]:
+    """Why the last dbt build failed: node names and safe messages from run_results.json."""
+    results_path = dbt_runner.target_dir(round_id_) / "run_results.json"
+    if not results_path.is_file():
+        return []
+    reasons = []
+    for result in json.loads(results_path.read_text(encoding="utf-8"))["results"]:
+        if result["status"] in ("error", "fail"):
+            node = result["unique_id"].split(".", 2)[-1]
+            message = (result.get("message") or "").strip().splitlines()
+            first = message[0] if message else result["status"]
+            if "unmapped legacy code" in (result.get("message") or ""):
+                first = next(line.strip() for line in message if "unmapped legacy code" in line)
+            elif "Database Error" in first or "database" in first.lower():
+                first = (f"database error (details in {paths.round_work_dir(round_id_)}"
+                         "/logs, for the vendor engineer)")
+            reasons.append(f"{node}: {first[:300]}")
+    return reasons
+
+
+def step_build(parameters: dbt_runner.RoundParameters) -> None:
+    say(f"[build] dbt build for round {parameters.round_id} (基準日 {parameters.as_of})")
+    started = time.perf_counter()
+    receipt_path(parameters.round_id).unlink(missing_ok=True)
+    code = dbt_runner.run_dbt(["build"], parameters, output=lambda line: say(f"  {line}"))
+    if code != 0:
+        reasons = build_failures(parameters.round_id)
+        raise Refusal("dbt build failed, nothing is exported: "
+                      + ("; ".join(reasons[:5]) if reasons else f"exit code {code}"))
+    say(f"[build] done in {time.perf_counter() - started:.1f} s")
+
+
+def refusal_details(project: layouts.Project, parameters: dbt_runner.RoundParameters) -> list[str]:
+    """Facts that explain a failed validation: counts, codes and keys only."""
+    details = []
+    with db.connect() as connection, connection.cursor() as cursor:
+        cursor.execute(f"select count(*) from {project.relations['kt010_households']}")
+        (households,) = cursor.fetchone()
+        if households != parameters.expected_households:
+            details.append(f"KT010 holds {households:,} households, --expected-households "
+                           f"is {parameters.expected_households:,}")
+        cursor.execute(
+            f"select category, table_name, count(*), "
+            f"string_agg(legacy_key, ' ' order by legacy_key) filter (where table_name = 'SETAI') "
+            f"from {project.relations['exceptions']} where severity = 'ERROR' "
+            f"group by 1, 2 order by 1, 2")
+        for category, table, count, setai_keys in cursor.fetchall():
+            keys = f" (SETAI_NO {' '.join(setai_keys.split()[:10])})" if setai_keys else ""
+            details.append(f"EXCEPTIONS ERROR {category} {table}: {count:,}{keys}")
+    return details
+
+
+def step_validate(parameters: dbt_runner.RoundParameters) -> dict:
+    say(f"[validate] Great Expectations checkpoint for round {parameters.round_id}")
+    started = time.perf_counter()
+    project = read_project(parameters.round_id)
+    facts = validate.round_facts(project)
+    arguments = validate.RoundFacts(parameters.round_id, parameters.as_of,
+                                    parameters.expected_households,
+                                    parameters.is_production, facts.dbt_invocation_id)
+    result = validate.run_gate(project, arguments, gx_dir(parameters.round_id), progress=say)
+    validate.write_receipt(receipt_path(parameters.round_id), facts, result,
+                           validate.relation_fingerprint(project))
+    say(f"[validate] {result.evaluated - len(result.failed)} of {result.evaluated} "
+        f"expectations met in {time.perf_counter() - started:.1f} s; Data Docs: "
+        f"{result.data_docs}")
+    if not result.success:
+        for line in result.failed[:20]:
+            say(f"  FAILED {line}")
+        for line in refusal_details(project, parameters):
+            say(f"  {line}")
+        raise Refusal(f"validation failed ({len(result.failed)} expectation(s)): "
+                      + "; ".join(result.failed[:3]))
+    return json.loads(receipt_path(parameters.round_id).read_text(encoding="utf-8"))
+
+
+def build_basis(project: layouts.Project, round_id_: str, receipt: dict) -> dict:
+    """The build and validation the package rests on, without ids or times (deterministic)."""
+    results = json.loads((dbt_runner.target_dir(round_id_) / "run_results.json")
+                         .read_text(encoding="utf-8"))
+    statuses = [r["status"] for r in results["results"]]
+    return {
+        "dbt": {"command": "build", "dbt_version": project.dbt_version,
+                "project_checksum": project.project_checksum,
+                "nodes": len(statuses),
+                "nodes_passed": sum(s in ("success", "pass") for s in statuses)},
+        "validation": {"engine": "great_expectations", "result_format": "BOOLEAN_ONLY",
+                       "expectations_evaluated": receipt["expectations_evaluated"],
+                       "expectations_failed": receipt["expectations_failed"]},
+    }
+
+
+def step_export(parameters: dbt_runner.RoundParameters, out: Path) -> export.Package:
+    say(f"[export] package for round {parameters.round_id} → {out}")
+    started = time.perf_counter()
+    project = read_project(parameters.round_id)
+    facts = validate.round_facts(project)
+    if (facts.round_id, facts.as_of, facts.expected_households) != (
+            parameters.round_id, parameters.as_of, parameters.expected_households):
+        raise Refusal("the database holds a build for other round parameters: build and "
+                      "validate this round first")
+    try:
+        receipt = export.check_receipt(receipt_path(parameters.round_id), project,
+                                       facts.dbt_invocation_id,
+                                       validate.relation_fingerprint(project))
+        package = export.export(project, out, build_basis(project, parameters.round_id, receipt),
+                                progress=say)
+    except export.ExportRefused as exc:
+        raise Refusal(f"export refused: {exc}") from None
+    say(f"[export] {len(package.files)} files in {time.perf_counter() - started:.1f} s")
+    return package
+
+
+def print_summary(parameters: dbt_runner.RoundParameters, package: export.Package,
+                  started: float) -> None:
+    project = read_project(parameters.round_id)
+    say(f"[summary] round {parameters.round_id}, 基準日 {parameters.as_of}")
+    say("  records per legacy table (file = _CONTROL.csv = loaded = accounted):")
+    for line in report.format_counts(report.table_counts(parameters.round_id)):
+        say(line)
+    say("  setup files:")
+    for written in package.files:
+        if written.name.endswith(".dat"):
+            say(f"    {written.name:<10} {written.records:>10,} records")
+    say("  exceptions by category (EXCEPTIONS.csv, staff only):")
+    with db.connect() as connection, connection.cursor() as cursor:
+        cursor.execute(f"select category, severity, count(*) from "
+                       f"{project.relations['exceptions']} group by 1, 2 order by 1, 2")
+        for category, severity, count in cursor.fetchall():
+            say(f"    {category:<22} {severity:<8} {count:>8,}")
+    say(f"  package: {package.folder}")
+    say(f"  validation Data Docs (offline): {gx_dir(parameters.round_id)}/gx/uncommitted/"
+        "data_docs/local_site/index.html")
+    say(f"[summary] done in {time.perf_counter() - started:.1f} s")
+
+
+def refuse_and_clean(out: Path | None, round_id_: str) -> None:
+    """A refused run leaves no package in the output folder."""
+    if out is None or not out.is_dir():
+        return
+    try:
+        project = read_project(round_id_)
+    except Refusal:
+        return
+    removed = export.remove_package(out, project)
+    if removed:
+        say(f"  removed the earlier package from {out} ({len(removed)} files)")
 
 
 def cmd_load(args: argparse.Namespace) -> None:
@@ -104,39 +284,41 @@ def cmd_load(args: argparse.Namespace) -> None:
     step_load(args.input, args.round)
 
 
-def step_build(parameters: dbt_runner.RoundParameters) -> None:
-    say(f"[build] dbt build for round {parameters.round_id} (基準日 {parameters.as_of})")
-    started = time.perf_counter()
-    code = dbt_runner.run_dbt(["build"], parameters, output=lambda line: say(f"  {line}"))
-    if code != 0:
-        raise Refusal(f"dbt build failed (exit code {code}); the messages above name the "
-                      "model or test; nothing is exported")
-    say(f"[build] done in {time.perf_counter() - started:.1f} s")
-
-
 def cmd_build(args: argparse.Namespace) -> None:
     say(f"database: {db.ensure_server()}")
     step_build(parameters_from(args))
 
 
-def cmd_run(args: argparse.Namespace) -> None:
-    """A whole round: load → dbt build, then the per-table counts."""
-    started = time.perf_counter()
+def cmd_validate(args: argparse.Namespace) -> None:
     say(f"database: {db.ensure_server()}")
-    step_load(args.input, args.round)
-    step_build(parameters_from(args))
-    counts = report.table_counts(args.round)
-    say("[summary] records per legacy table (file as read, _CONTROL.csv, staging model):")
-    for line in report.format_counts(counts):
-        say(line)
-    if not all(c.balanced for c in counts):
-        raise Refusal("record counts differ between the files, _CONTROL.csv and the database")
-    say(f"[summary] round {args.round} done in {time.perf_counter() - started:.1f} s")
+    step_validate(parameters_from(args))
 
 
-def parameters_from(args: argparse.Namespace) -> dbt_runner.RoundParameters:
-    return dbt_runner.RoundParameters(round_id=args.round, as_of=args.as_of,
-                                      expected_households=args.expected_households)
+def cmd_export(args: argparse.Namespace) -> None:
+    say(f"database: {db.ensure_server()}")
+    parameters = parameters_from(args)
+    try:
+        package = step_export(parameters, args.out)
+    except Refusal:
+        refuse_and_clean(args.out, args.round)
+        raise
+    say(f"package: {package.folder}")
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    """A whole round: load → dbt build → validation → export, then the summary."""
+    started = time.perf_counter()
+    parameters = parameters_from(args)
+    say(f"database: {db.ensure_server()}")
+    try:
+        step_load(args.input, args.round)
+        step_build(parameters)
+        step_validate(parameters)
+        package = step_export(parameters, args.out)
+    except Refusal:
+        refuse_and_clean(args.out, args.round)
+        raise
+    print_summary(parameters, package, started)
 
 
 # --- argument parsing -------------------------------------------------------------------
@@ -155,20 +337,16 @@ def build_parser() -> argparse.ArgumentParser:
         prog="migrate.py",
         description="Move a legacy NHI delinquency extract into the new system's setup "
         "data: load → dbt build → validation → export. Uses the PostgreSQL server named "
-        "by PG* variables, or starts the project's own embedded cluster.",
+        "by PG* variables, or starts the project's own embedded cluster. Exits 1 with a "
+        "one-line reason whenever the round must not export.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("run", help="a whole round: load → build (→ validate → export)")
+    p = sub.add_parser("run", help="a whole round: load → build → validate → export")
     p.add_argument("--input", required=True, type=Path, help="extract directory")
     add_round(p, full=True)
     p.add_argument("--out", required=True, type=Path, help="output package directory")
     p.set_defaults(func=cmd_run)
-
-    p = sub.add_parser("db", help="start, stop, inspect or remove the embedded cluster")
-    p.add_argument("action", choices=("start", "stop", "status", "destroy", "env"),
-                   help="env: start unless a server is configured, print shell exports")
-    p.set_defaults(func=cmd_db)
 
     p = sub.add_parser("load", help="load an extract directory into the round's raw schema")
     p.add_argument("--input", required=True, type=Path, help="extract directory")
@@ -178,6 +356,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="dbt build of the round (models, seeds, tests)")
     add_round(p, full=True)
     p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("validate", help="Great Expectations checkpoint on the round's build")
+    add_round(p, full=True)
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("export", help="write the output package (needs a passed validation)")
+    add_round(p, full=True)
+    p.add_argument("--out", required=True, type=Path, help="output package directory")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("db", help="start, stop, inspect or remove the embedded cluster")
+    p.add_argument("action", choices=("start", "stop", "status", "destroy", "env"),
+                   help="env: start unless a server is configured, print shell exports")
+    p.set_defaults(func=cmd_db)
     return parser
 
 

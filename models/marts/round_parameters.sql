@@ -5,4 +5,5 @@ select
     '{{ var("round") }}'::text as round_id,
     {{ as_of_date() }}::date as as_of,
     {{ var('expected_households') }}::integer as expected_households,
-    {{ is_production_round() }}::boolean as is_production
+    {{ is_production_round() }}::boolean as is_production,
+    '{{ invocation_id }}'::text as dbt_invocation_id

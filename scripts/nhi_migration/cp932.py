@@ -40,5 +40,18 @@ def encode(text: str, *, ibm: bool) -> bytes:
     return b"".join(rows.get(ch) or ch.encode("cp932") for ch in text)
 
 
+def windows(text: str) -> bytes:
+    """CP932 as Windows writes it: Python's codec, except that the IBM extension kanji go
+    to rows 0xFA–0xFC instead of the NEC-selected rows 0xED–0xEE (setup-layouts.md §2)."""
+    rows = ibm_rows()
+    parts = []
+    for char in text:
+        code = char.encode("cp932")
+        if code[:1] in (b"\xed", b"\xee") and char in rows:
+            code = rows[char]
+        parts.append(code)
+    return b"".join(parts)
+
+
 def is_gaiji(char: str) -> bool:
     return GAIJI_FIRST <= ord(char) <= GAIJI_LAST

@@ -340,7 +340,8 @@ class Generator:
         rng = self.rng
         self.current_kind = kind
         size = rng.choices((1, 2, 3, 4, 5, 6), weights=(60, 25, 9, 4, 1.5, 0.5))[0]
-        foreign = rng.random() < 0.2
+        foreign = rng.random() < 0.2 and not (kind == "in_scope"
+                                              and self.summary.in_scope_households < 3)
         first_fy = self.years[0] if rng.random() < 0.45 else rng.choice(self.years)
         last_fy = self.last_fy if rng.random() < 0.8 else rng.randint(first_fy, self.last_fy)
         members = self.persons(setai_no, size, foreign, first_fy, last_fy,
@@ -472,6 +473,12 @@ class Generator:
 
     def family_name(self, foreign: bool) -> tuple:
         rng = self.rng
+        # The first in-scope households carry an unmapped gaiji, a mapped one and an IBM
+        # extension kanji, so that even a small extract holds each of them.
+        forced = {1: FAMILY_GAIJI_UNMAPPED, 2: FAMILY_GAIJI_MAPPED, 3: FAMILY_EXTENDED}
+        household = self.summary.in_scope_households + 1
+        if self.current_kind == "in_scope" and household in forced:
+            return forced[household][0]
         if foreign:
             return rng.choice(FOREIGN)
         roll = rng.random()

@@ -1,4 +1,4 @@
-"""Counts a round prints for its user: per legacy table, file = control = loaded."""
+"""Counts a round prints for its user: per legacy table, from the accounting model."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ from dataclasses import dataclass
 
 from psycopg2 import sql
 
-from . import db, legacy
+from . import db
+
+CATEGORIES = ("migrated", "deleted", "out_of_scope", "orphan", "invalid_value",
+              "future_date", "unmatched_payment", "unmatched_disposition")
 
 
 @dataclass(frozen=True)
@@ -14,36 +17,33 @@ class TableCount:
     table: str
     file_records: int
     control_records: int
-    staged_records: int
+    loaded_records: int
+    migrated: int
+    accounted: int  # migrated + deleted + out of scope + quarantined
 
     @property
     def balanced(self) -> bool:
-        return self.file_records == self.control_records == self.staged_records
+        return (self.file_records == self.control_records == self.loaded_records
+                == self.accounted)
 
 
 def table_counts(round_id: str) -> list[TableCount]:
-    """Records in each file (as loaded), in _CONTROL.csv, and in its staging model."""
-    raw = db.schema_name(round_id, "raw")
-    staging = db.schema_name(round_id, "staging")
-    result = []
+    """setup-layouts.md §6 by records, as the accounting model computed it."""
+    marts = db.schema_name(round_id, "marts")
     with db.connect() as connection, connection.cursor() as cursor:
-        for table in legacy.data_tables():
-            cursor.execute(sql.SQL(
-                "select (select file_records from {raw}.load_log where table_name = %(t)s), "
-                "(select record_count::bigint from {raw}.control where table_name = %(t)s), "
-                "(select count(*) from {staging}.{model})"
-            ).format(raw=sql.Identifier(raw), staging=sql.Identifier(staging),
-                     model=sql.Identifier(f"stg_legacy__{table.name}")),
-                {"t": table.table_name})
-            file_records, control_records, staged = cursor.fetchone()
-            result.append(TableCount(table.table_name, file_records, control_records, staged))
-    return result
+        cursor.execute(sql.SQL(
+            "select table_name, file_value, control_value, loaded_value, migrated, {} "
+            "from {}.accounting where measure = 'RECORDS' order by row_order"
+        ).format(sql.SQL(" + ").join(sql.Identifier(c) for c in CATEGORIES),
+                 sql.Identifier(marts)))
+        return [TableCount(*row) for row in cursor.fetchall()]
 
 
 def format_counts(counts: list[TableCount]) -> list[str]:
-    lines = [f"  {'TABLE':<14} {'FILE':>10} {'CONTROL':>10} {'STAGED':>10}"]
+    lines = [f"    {'TABLE':<14} {'FILE':>10} {'CONTROL':>10} {'LOADED':>10} {'ACCOUNTED':>10} "
+             f"{'MIGRATED':>10}"]
     for c in counts:
-        mark = "" if c.balanced else "   ← differs"
-        lines.append(f"  {c.table:<14} {c.file_records:>10,} {c.control_records:>10,} "
-                     f"{c.staged_records:>10,}{mark}")
+        mark = "" if c.balanced else "   ← does not balance"
+        lines.append(f"    {c.table:<14} {c.file_records:>10,} {c.control_records:>10,} "
+                     f"{c.loaded_records:>10,} {c.accounted:>10,} {c.migrated:>10,}{mark}")
     return lines

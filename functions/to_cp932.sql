@@ -1,0 +1,1 @@
+select {{ cp932_windows_bytes('value_text') }}

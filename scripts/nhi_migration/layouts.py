@@ -1,0 +1,141 @@
+"""The setup-file layouts as dbt's manifest describes them (setup-layouts.md §8).
+
+Each mart declares its layout once, in its YAML meta; the exporter, the validation gate
+and the tests read it from ``target/manifest.json`` through this module. There is no
+second copy of the layouts in Python.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str  # column of the mart, e.g. household_no
+    item: str  # 項目名, e.g. 世帯番号
+    type: str  # X, 9, S9 or N
+    width: int  # bytes
+    position: int  # 1-based byte position in the record
+    data_type: str  # the mart column's SQL type (date fields are written YYYYMMDD)
+    code_kind: str | None  # legacy code kind for a mapped code column
+
+
+@dataclass(frozen=True)
+class TrailerFigure:
+    item: str
+    figure: str  # column of file_totals
+    type: str
+    width: int
+
+
+@dataclass(frozen=True)
+class Layout:
+    file_id: str
+    model: str
+    schema: str
+    relation: str  # schema-qualified, quoted
+    record_length: int
+    key: tuple[str, ...]
+    fields: tuple[Field, ...]
+    trailer: tuple[TrailerFigure, ...]
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.file_id}.dat"
+
+
+@dataclass(frozen=True)
+class CsvOutput:
+    """A package CSV written from a model (EXCEPTIONS.csv, ACCOUNTING.csv)."""
+
+    file_name: str
+    relation: str
+    columns: tuple[str, ...]
+    headers: tuple[str, ...]
+    order_by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Project:
+    """What the exporter and the gate need from one build's manifest."""
+
+    layouts: tuple[Layout, ...]
+    csv_outputs: tuple[CsvOutput, ...]
+    relations: dict[str, str]  # model name -> schema-qualified relation
+    control_headers: tuple[tuple[str, str], ...]  # (file_totals column, KT000 header)
+    dbt_version: str
+    project_checksum: str
+
+
+def _relation(node: dict) -> str:
+    return f'"{node["schema"]}"."{node["alias"]}"'
+
+
+def _meta(item: dict) -> dict:
+    return item.get("meta") or item.get("config", {}).get("meta") or {}
+
+
+def read_project(manifest_path: Path) -> Project:
+    """Read the layouts and package outputs of the project from a dbt manifest."""
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    models = {n["name"]: n for n in manifest["nodes"].values()
+              if n["resource_type"] == "model" and n["package_name"] == "nhi_migration"}
+    layouts = []
+    csv_outputs = []
+    for name, node in sorted(models.items()):
+        meta = _meta(node)
+        if "file_id" in meta:
+            fields = []
+            for column in node["columns"].values():
+                column_meta = _meta(column)
+                if "width" not in column_meta:
+                    continue
+                fields.append(Field(
+                    name=column["name"], item=column_meta["item"],
+                    type=str(column_meta["type"]), width=int(column_meta["width"]),
+                    position=int(column_meta["position"]),
+                    data_type=(column.get("data_type") or "").lower(),
+                    code_kind=column_meta.get("code_kind")))
+            layouts.append(Layout(
+                file_id=meta["file_id"], model=name, schema=node["schema"],
+                relation=_relation(node), record_length=int(meta["record_length"]),
+                key=tuple(meta["key"]), fields=tuple(fields),
+                trailer=tuple(TrailerFigure(item=t["item"], figure=t["figure"],
+                                            type=str(t["type"]), width=int(t["width"]))
+                              for t in meta["trailer"])))
+        if "csv_file" in meta:
+            columns = [c for c in node["columns"].values() if "csv_header" in _meta(c)]
+            csv_outputs.append(CsvOutput(
+                file_name=meta["csv_file"], relation=_relation(node),
+                columns=tuple(c["name"] for c in columns),
+                headers=tuple(_meta(c)["csv_header"] for c in columns),
+                order_by=tuple(meta["order_by"])))
+    totals = models["file_totals"]
+    control_headers = tuple((c["name"], _meta(c)["control_header"])
+                            for c in totals["columns"].values() if "control_header" in _meta(c))
+    checksum_source = "".join(sorted(n["checksum"]["checksum"] for n in models.values()))
+    return Project(
+        layouts=tuple(sorted(layouts, key=lambda layout: layout.file_id)),
+        csv_outputs=tuple(csv_outputs),
+        relations={name: _relation(node) for name, node in models.items()},
+        control_headers=control_headers,
+        dbt_version=manifest["metadata"]["dbt_version"],
+        project_checksum=hashlib.sha256(checksum_source.encode()).hexdigest(),
+    )
+
+
+def check_layout(layout: Layout) -> None:
+    """The declared positions tile the record exactly (a layout typo stops the export)."""
+    position = 1
+    for field in sorted(layout.fields, key=lambda f: f.position):
+        if field.position != position:
+            raise ValueError(f"{layout.file_id}: {field.name} starts at {field.position}, "
+                             f"expected {position}")
+        position += field.width
+    if position - 1 != layout.record_length:
+        raise ValueError(f"{layout.file_id}: fields add up to {position - 1} bytes, the "
+                         f"record length is {layout.record_length}")

@@ -1,0 +1,350 @@
+"""The validation gate: Great Expectations suites over one build's marts.
+
+One suite per setup layout (keys, widths in CP932 bytes, code sets, dates, identities)
+and one across layouts (households of KT020–KT080 in KT010, accounting balanced, file
+totals equal to the legacy control totals net of what the accounting excluded, the
+round's parameters, and no unmapped gaiji in a production round). The suites are built
+from the layouts in dbt's manifest, run by one checkpoint, and rendered as Data Docs for
+staff.
+
+Privacy: every result is BOOLEAN_ONLY (no row values), the row queries select only a
+constant, GX's usage statistics are off, and the Data Docs are rewritten to load nothing
+from the internet (the ward's machines are offline).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+from psycopg2 import sql  # noqa: E402
+
+from . import db, layouts  # noqa: E402
+
+RESULT_FORMAT = {"result_format": "BOOLEAN_ONLY"}
+GX_URL_VARIABLE = "NHI_GX_CONNECTION"
+# Legacy table whose migrated rows each setup file holds (setup-layouts.md §6, §8).
+FILE_SOURCES = {
+    "KT010": ("SETAI", "record_count"),
+    "KT020": ("KOJIN", "record_count"),
+    "KT030": ("CHOTEI", "record_count"),
+    "KT040": ("SHUNO", "record_count"),
+    "KT050": ("KOSHO_KEIKA", "negotiation_count"),
+    "KT060": ("BUNNO_SEIYAKU", "record_count"),
+    "KT070": ("SASHIOSAE", "record_count"),
+    "KT080": ("SHOBUN", "record_count"),
+}
+EXCLUDED = ("deleted", "out_of_scope", "orphan", "invalid_value", "future_date",
+            "unmatched_payment", "unmatched_disposition")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One expectation: the suite (asset) it belongs to, a staff-readable description, and
+    the GX expectation class name with its arguments."""
+
+    asset: str
+    description: str
+    expectation: str
+    arguments: dict
+
+    def build(self) -> object:
+        import great_expectations as gx
+
+        return getattr(gx.expectations, self.expectation)(description=self.description,
+                                                          **self.arguments)
+
+
+@dataclass
+class ValidationReport:
+    success: bool
+    evaluated: int
+    failed: list[str] = field(default_factory=list)
+    data_docs: Path | None = None
+
+
+@dataclass(frozen=True)
+class RoundFacts:
+    round_id: str
+    as_of: str
+    expected_households: int
+    is_production: bool
+    dbt_invocation_id: str
+
+
+def round_facts(project: layouts.Project) -> RoundFacts:
+    with db.connect() as connection, connection.cursor() as cursor:
+        cursor.execute(sql.SQL(
+            "select round_id, as_of::text, expected_households, is_production, "
+            "dbt_invocation_id from {}").format(sql.SQL(project.relations["round_parameters"])))
+        return RoundFacts(*cursor.fetchone())
+
+
+def _code_sets(seeds_schema: str) -> dict[str, list[str]]:
+    with db.connect() as connection, connection.cursor() as cursor:
+        cursor.execute(sql.SQL("select legacy_kind, new_code from {}.code_map").format(
+            sql.Identifier(seeds_schema)))
+        sets: dict[str, set[str]] = {}
+        for kind, code in cursor.fetchall():
+            sets.setdefault(kind, {""}).add(code)
+    return {kind: sorted(codes) for kind, codes in sets.items()}
+
+
+def _field_check(layout: layouts.Layout, f: layouts.Field) -> str:
+    """SQL condition true for a value that does not fit its field (no braces: GX formats)."""
+    column = f'"{f.name}"'
+    if f.type == "X":
+        return (f"char_length(coalesce({column}, '')) > {f.width} "
+                f"or coalesce({column}, '') ~ '[^\\x20-\\x7E]'")
+    if f.type == "N":
+        return f"octet_length(convert_to(coalesce({column}, ''), 'SJIS')) > {f.width}"
+    if f.data_type == "date":
+        return f"{column} < date '1868-01-01' or {column} > date '9999-12-31'"
+    if f.type == "S9":
+        return f"abs({column}) > {10 ** (f.width - 1) - 1}"
+    return f"{column} < 0 or {column} > {10 ** f.width - 1}"
+
+
+def build_checks(project: layouts.Project, arguments: RoundFacts,
+                 code_sets: dict[str, list[str]]) -> list[Check]:
+    checks: list[Check] = []
+    for layout in project.layouts:
+        fid = layout.file_id
+        if fid == "KT010":
+            checks.append(Check(fid, f"KT010 の件数 = 期待世帯数 {arguments.expected_households:,}"
+                                     "（§1 expected households）",
+                                "ExpectTableRowCountToEqual",
+                                {"value": arguments.expected_households}))
+        if len(layout.key) == 1:
+            checks.append(Check(fid, f"{fid} のキー {layout.key[0]} が一意",
+                                "ExpectColumnValuesToBeUnique", {"column": layout.key[0]}))
+        else:
+            checks.append(Check(fid, f"{fid} のキー ({', '.join(layout.key)}) が一意",
+                                "ExpectCompoundColumnsToBeUnique",
+                                {"column_list": list(layout.key)}))
+        for key in layout.key:
+            checks.append(Check(fid, f"{fid}.{key} が空でない",
+                                "ExpectColumnValuesToNotBeNull", {"column": key}))
+        for f in layout.fields:
+            kind = {"X": "半角 ASCII", "N": "CP932 のバイト数", "9": "0 以上の桁数",
+                    "S9": "符号付きの桁数"}[f.type]
+            if f.data_type == "date":
+                kind = "実在する日付 YYYYMMDD"
+            checks.append(Check(
+                fid, f"{fid}.{f.name}（{f.item}）が {f.type}({f.width}) に収まる（{kind}、§2）",
+                "UnexpectedRowsExpectation",
+                {"unexpected_rows_query": f"select 1 from {{batch}} where {_field_check(layout, f)}"}))
+            if f.type == "N" and arguments.round_id.startswith("PROD"):
+                checks.append(Check(
+                    fid, f"本番回次：{fid}.{f.name}（{f.item}）に未登録の外字（〓）がない（§4）",
+                    "ExpectColumnValuesToNotMatchRegex", {"column": f.name, "regex": "〓"}))
+            if f.code_kind:
+                checks.append(Check(
+                    fid, f"{fid}.{f.name}（{f.item}）が新コード（{f.code_kind}、§3）",
+                    "ExpectColumnValuesToBeInSet",
+                    {"column": f.name, "value_set": code_sets.get(f.code_kind, [""])}))
+        if fid == "KT030":
+            for identity in ("assessed_amount <> medical_amount + support_amount + care_amount",
+                             "assessed_amount - paid_amount - written_off_amount "
+                             "<> unpaid_amount - overpaid_amount"):
+                checks.append(Check(
+                    fid, f"KT030 の恒等式（§5）: not ({identity})", "UnexpectedRowsExpectation",
+                    {"unexpected_rows_query": f"select 1 from {{batch}} where {identity}"}))
+    checks.extend(_cross_checks(project, arguments))
+    return checks
+
+
+def _cross_checks(project: layouts.Project, arguments: RoundFacts) -> list[Check]:
+    rel = project.relations
+    by_id = {layout.file_id: layout for layout in project.layouts}
+    checks = []
+
+    def rows_check(description: str, failing_rows: str) -> None:
+        """Fails when ``failing_rows`` (a query across the round's tables) returns a row.
+        GX aliases the batch itself unless the query holds a join, so none does."""
+        assert " join " not in failing_rows
+        query = f"select 1 from {{batch}} where exists ({failing_rows})"
+        checks.append(Check("ROUND", description, "UnexpectedRowsExpectation",
+                            {"unexpected_rows_query": query}))
+
+    checks.append(Check(
+        "ROUND", f"この build の回次・基準日・期待世帯数が今回の指定（{arguments.round_id}、"
+                 f"{arguments.as_of}、{arguments.expected_households}）と同じ",
+        "UnexpectedRowsExpectation",
+        {"unexpected_rows_query":
+         f"select 1 from {{batch}} where round_id <> '{arguments.round_id}' "
+         f"or as_of <> date '{arguments.as_of}' "
+         f"or expected_households <> {arguments.expected_households}"}))
+    for fid, layout in by_id.items():
+        if fid != "KT010":
+            rows_check(f"{fid} の世帯番号がすべて KT010 にある",
+                       f"select 1 from {layout.relation} as child where not exists (select 1 "
+                       f"from {by_id['KT010'].relation} as h where h.household_no = child.household_no)")
+    rows_check("件数突合（ACCOUNTING）がすべて一致（§6）",
+               f"select 1 from {rel['accounting']} as a where a.balanced <> 'Y'")
+    excluded = " + ".join(f"a.{c}" for c in EXCLUDED)
+
+    def control_net(table: str, measure: str) -> str:
+        """The legacy control figure net of everything the accounting excluded."""
+        return (f"(select a.control_value - ({excluded}) from {rel['accounting']} as a "
+                f"where a.table_name = '{table}' and a.measure = '{measure}')")
+
+    for fid, (table, figure) in FILE_SOURCES.items():
+        rows_check(
+            f"{fid} の件数 = {table} の抽出件数表の件数 − 除外した件数（§6）",
+            f"select 1 from {rel['file_totals']} as t where t.file_id = '{fid}' "
+            f"and t.{figure} is distinct from {control_net(table, 'RECORDS')}")
+    rows_check(
+        "KT040 の保険料額合計 = SHUNO の抽出件数表の金額 − 除外した金額（§6）",
+        f"select 1 from {rel['file_totals']} as t where t.file_id = 'KT040' "
+        f"and t.premium_total is distinct from {control_net('SHUNO', 'AMOUNT:HONRYO_GAKU')}")
+    rows_check(
+        "KT030 の調定額合計 = CHOTEI の抽出件数表の金額 − 除外した金額 − 調定額の不一致の差（§5, §6）",
+        f"select 1 from {rel['file_totals']} as t where t.file_id = 'KT030' "
+        f"and t.assessed_total is distinct from {control_net('CHOTEI', 'AMOUNT:CHOTEI_GAKU')} "
+        f"- (select coalesce(sum(p.recorded_amount - p.assessed_amount), 0) "
+        f"from {rel['int_period_amounts']} as p)")
+    if arguments.round_id.startswith("PROD"):
+        rows_check("本番回次：未登録の外字がない（§4）",
+                   f"select 1 from {rel['exceptions']} as e where e.category = 'GAIJI_UNMAPPED'")
+    return checks
+
+
+def _connection_url() -> str:
+    """SQLAlchemy URL from the libpq variables (the password stays in PGPASSWORD)."""
+    user = quote(os.environ.get("PGUSER", ""), safe="")
+    database = quote(os.environ.get("PGDATABASE", ""), safe="")
+    host = os.environ.get("PGHOST", "localhost")
+    port = os.environ.get("PGPORT", "5432")
+    return f"postgresql+psycopg2://{user}@/{database}?host={quote(host, safe='/')}&port={port}"
+
+
+def run_gate(project: layouts.Project, arguments: RoundFacts, gx_dir: Path,
+             progress: Callable[[str], None]) -> ValidationReport:
+    """Build the suites for this build, run the checkpoint, render offline Data Docs."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    marts_schema = project.layouts[0].schema
+    seeds_schema = marts_schema.rsplit("_", 1)[0] + "_seeds"
+    checks = build_checks(project, arguments, _code_sets(seeds_schema))
+    if gx_dir.exists():
+        shutil.rmtree(gx_dir)
+    gx_dir.mkdir(parents=True, mode=0o700)
+    os.environ[GX_URL_VARIABLE] = _connection_url()
+    context = gx.get_context(mode="file", project_root_dir=str(gx_dir))
+    context.enable_analytics(False)
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    context.variables.save()
+    source = context.data_sources.add_postgres(name="nhi", connection_string="${%s}" % GX_URL_VARIABLE)
+    assets = {layout.file_id: (layout.schema, layout.model) for layout in project.layouts}
+    assets["ROUND"] = (marts_schema, "round_parameters")
+    definitions = []
+    for name, (schema, table) in assets.items():
+        asset = source.add_table_asset(name=name, table_name=table, schema_name=schema)
+        batch = asset.add_batch_definition_whole_table("whole_table")
+        suite = gx.ExpectationSuite(name=name)
+        for check in (c for c in checks if c.asset == name):
+            suite.add_expectation(check.build())
+        suite = context.suites.add(suite)
+        definitions.append(context.validation_definitions.add(
+            gx.ValidationDefinition(name=name, data=batch, suite=suite)))
+    checkpoint = context.checkpoints.add(gx.Checkpoint(
+        name=f"round_{arguments.round_id}", validation_definitions=definitions,
+        actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
+        result_format=RESULT_FORMAT))
+    progress(f"  {len(checks)} expectations in {len(definitions)} suites …")
+    result = checkpoint.run()
+    report = ValidationReport(success=bool(result.success), evaluated=0)
+    for validation in result.run_results.values():
+        for item in validation.results:
+            report.evaluated += 1
+            if not item.success:
+                report.failed.append(item.expectation_config.description or
+                                     item.expectation_config.type)
+    docs = gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site"
+    make_offline(docs)
+    report.data_docs = docs / "index.html"
+    return report
+
+
+_REMOTE_TAG = re.compile(
+    r"<script[^>]*\bsrc=\"https?://[^\"]*\"[^>]*>\s*</script>"
+    r"|<link[^>]*\bhref=\"https?://[^\"]*\"[^>]*/?>", re.IGNORECASE)
+_REMOTE_IMG = re.compile(r"(<img[^>]*\bsrc=)\"https?://[^\"]*\"", re.IGNORECASE)
+OFFLINE_STYLE = """<style>
+/* offline: the ward's machines do not reach the internet, so the CDN stylesheets are
+   replaced by these few rules */
+body{font-family:"Meiryo","Hiragino Sans",sans-serif;margin:1.5em;color:#222}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}
+.badge,.alert{padding:.1em .4em;border-radius:.3em}.badge-success,.alert-success{background:#d4edda}.badge-danger,.alert-danger{background:#f8d7da}
+.container-fluid,.row,.col-12,.col-md-10,.col-md-2{display:block;width:auto}.d-none{display:none}
+.sticky,.navbar{position:static}a{color:#0645ad}
+.fa-check-circle::before{content:"✔ 合格 ";color:#155724}.fa-times::before{content:"✘ 不合格 ";color:#721c24}
+</style>"""
+OFFLINE_INDEX = "<!-- offline index of validation results -->"
+
+
+def make_offline(site: Path) -> None:
+    """Drop every script, stylesheet and image GX's pages load from the internet, and
+    give the index a static list of the validation results (GX builds it with jQuery)."""
+    for page in site.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        html = _REMOTE_TAG.sub("", html)
+        html = _REMOTE_IMG.sub(r'\1""', html)
+        if OFFLINE_STYLE not in html:
+            html = html.replace("</head>", OFFLINE_STYLE + "\n</head>", 1)
+        if page.name == "index.html" and page.parent == site and OFFLINE_INDEX not in html:
+            html = html.replace("<body>", "<body>\n" + _static_index(site), 1)
+        page.write_text(html, encoding="utf-8")
+
+
+def _static_index(site: Path) -> str:
+    rows = []
+    for page in sorted(site.glob("validations/**/*.html")):
+        text = page.read_text(encoding="utf-8")
+        found = re.search(r"Status:</span>.*?(Succeeded|Failed)", text, re.DOTALL)
+        status = "✔ 合格" if found and found.group(1) == "Succeeded" else "✘ 不合格"
+        suite = page.relative_to(site / "validations").parts[0]
+        rows.append(f'<tr><td>{status}</td><td><a href="{page.relative_to(site).as_posix()}">'
+                    f"{suite}</a></td></tr>")
+    return (f"{OFFLINE_INDEX}<h1>検証結果（Validation results）</h1>"
+            "<p>セットアップファイルごとの検証（Great Expectations）。行の値は記録していない（BOOLEAN_ONLY）。</p>"
+            "<table><tr><th>結果</th><th>スイート</th></tr>" + "".join(rows) + "</table>")
+
+
+def write_receipt(path: Path, facts: RoundFacts, report: ValidationReport,
+                  fingerprint: dict[str, str]) -> None:
+    """What the exporter checks: this validation passed for this very build."""
+    path.write_text(json.dumps({
+        "round": facts.round_id,
+        "dbt_invocation_id": facts.dbt_invocation_id,
+        "relations": fingerprint,
+        "success": report.success,
+        "expectations_evaluated": report.evaluated,
+        "expectations_failed": len(report.failed),
+    }, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def relation_fingerprint(project: layouts.Project) -> dict[str, str]:
+    """What every mart holds, as a count and a sum of row hashes (about a second for the
+    largest at the default size): a rebuild or an edit after the validation changes it."""
+    marts_schema = project.layouts[0].schema
+    result = {}
+    with db.connect() as connection, connection.cursor() as cursor:
+        for name, relation in sorted(project.relations.items()):
+            if not relation.startswith(f'"{marts_schema}".'):
+                continue
+            cursor.execute(sql.SQL(
+                "select count(*)::text || ':' || coalesce(sum(hashtextextended(t::text, 0)), 0)"
+                "::text from {} as t").format(sql.SQL(relation)))
+            result[name] = cursor.fetchone()[0]
+    return result
