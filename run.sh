@@ -8,5 +8,9 @@ bash scripts/bootstrap.sh
 extract=.local/extracts/default
 rm -rf "$extract"
 .venv/bin/python scripts/generate_extract.py --out "$extract"
+# The demo runs as vendor handler V001 of the example handlers file; a real engagement
+# uses the ward's own file (NHI_HANDLERS) and the operator's own ID.
+export NHI_HANDLERS="${NHI_HANDLERS:-handlers.example.yml}"
 exec .venv/bin/python scripts/migrate.py run --input "$extract" --round TEST01 \
-    --as-of 2017-11-10 --expected-households 46565 --out out/TEST01 "$@"
+    --as-of 2017-11-10 --expected-households 46565 --out out/TEST01 \
+    --operator "${NHI_OPERATOR:-V001}" "$@"

@@ -8,6 +8,7 @@ bash scripts/bootstrap.sh
 py=.venv/bin/python
 eval "$($py scripts/migrate.py db env)"
 export NHI_DBT_THREADS=2
+export NHI_HANDLERS=handlers.example.yml
 
 echo "== 1/3 sqlfluff lint (dbt templater)"
 .venv/bin/sqlfluff lint models tests analyses --processes 2
@@ -16,8 +17,9 @@ echo "== 2/3 dbt build on a small generated extract"
 small=.local/extracts/ci-small
 rm -rf "$small"
 $py scripts/generate_extract.py --out "$small" --households 400 --seed 7
-$py scripts/migrate.py load --input "$small" --round CITEST
-$py scripts/migrate.py build --round CITEST --as-of 2017-11-10 --expected-households 400
+$py scripts/migrate.py load --input "$small" --round CITEST --operator V001
+$py scripts/migrate.py build --round CITEST --as-of 2017-11-10 --expected-households 400 \
+    --operator V001
 
 echo "== 3/3 Python tests (pytest)"
 $py -m pytest scripts/tests "$@"

@@ -16,21 +16,26 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from nhi_migration import (  # noqa: E402
+    audit,
+    compare,
     db,
     dbt_runner,
+    erase,
     export,
+    handlers,
     layouts,
     load,
     paths,
     pgcluster,
     report,
+    state,
     validate,
+    verify_pack,
 )
 
 ROUND_PATTERN = re.compile(r"[\x21-\x7e]{6}")
@@ -85,7 +90,7 @@ def read_project(round_id_: str) -> layouts.Project:
 
 
 # --- steps --------------------------------------------------------------------------
-def cmd_db(args: argparse.Namespace) -> None:
+def cmd_db(args: argparse.Namespace, fields: dict) -> None:
     if args.action == "env":
         # For shell scripts: eval "$(python scripts/migrate.py db env)". Starts the
         # embedded cluster unless a server is configured; prints its variables.
@@ -119,12 +124,16 @@ def cmd_db(args: argparse.Namespace) -> None:
         say(f"embedded cluster in {cluster.root} removed")
 
 
-def step_load(input_dir: Path, round_id_: str) -> load.LoadReport:
+def step_load(input_dir: Path, round_id_: str, audit_fields: dict) -> load.LoadReport:
     say(f"[load] {input_dir} → round {round_id_}")
     try:
         result = load.load(input_dir, round_id_, progress=say)
     except load.LoadError as exc:
         raise Refusal(f"load refused, the database is unchanged: {exc}") from None
+    hashes = {f.file: f.sha256 for f in result.files}
+    state.record_load(round_id_, input_dir, hashes)
+    audit_fields.setdefault("inputs", {}).update(hashes)
+    audit_fields.setdefault("counts", {})["legacy_records"] = sum(f.records for f in result.files)
     say(f"[load] {sum(f.records for f in result.files):,} records in "
         f"{result.seconds:.1f} s into schema {result.schema}")
     return result
@@ -222,7 +231,8 @@ def build_basis(project: layouts.Project, round_id_: str, receipt: dict) -> dict
     }
 
 
-def step_export(parameters: dbt_runner.RoundParameters, out: Path) -> export.Package:
+def step_export(parameters: dbt_runner.RoundParameters, out: Path,
+                audit_fields: dict) -> export.Package:
     say(f"[export] package for round {parameters.round_id} → {out}")
     started = time.perf_counter()
     project = read_project(parameters.round_id)
@@ -239,8 +249,20 @@ def step_export(parameters: dbt_runner.RoundParameters, out: Path) -> export.Pac
                                 progress=say)
     except export.ExportRefused as exc:
         raise Refusal(f"export refused: {exc}") from None
+    manifest_hash = _sha256(out / export.MANIFEST)
+    state.record_export(parameters.round_id, out, manifest_hash)
+    audit_fields.setdefault("outputs", {}).update({f.name: f.sha256 for f in package.files})
+    audit_fields["outputs"][export.MANIFEST] = manifest_hash
+    audit_fields.setdefault("counts", {}).update(
+        {f.name: f.records for f in package.files if f.name.endswith(".dat")})
     say(f"[export] {len(package.files)} files in {time.perf_counter() - started:.1f} s")
     return package
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def print_summary(parameters: dbt_runner.RoundParameters, package: export.Package,
@@ -279,49 +301,129 @@ def refuse_and_clean(out: Path | None, round_id_: str) -> None:
         say(f"  removed the earlier package from {out} ({len(removed)} files)")
 
 
-def cmd_load(args: argparse.Namespace) -> None:
+def cmd_load(args: argparse.Namespace, fields: dict) -> None:
     say(f"database: {db.ensure_server()}")
-    step_load(args.input, args.round)
+    step_load(args.input, args.round, fields)
 
 
-def cmd_build(args: argparse.Namespace) -> None:
+def cmd_build(args: argparse.Namespace, fields: dict) -> None:
     say(f"database: {db.ensure_server()}")
     step_build(parameters_from(args))
 
 
-def cmd_validate(args: argparse.Namespace) -> None:
+def cmd_validate(args: argparse.Namespace, fields: dict) -> None:
     say(f"database: {db.ensure_server()}")
-    step_validate(parameters_from(args))
+    receipt = step_validate(parameters_from(args))
+    fields["counts"] = {"expectations": receipt["expectations_evaluated"]}
 
 
-def cmd_export(args: argparse.Namespace) -> None:
+def cmd_export(args: argparse.Namespace, fields: dict) -> None:
     say(f"database: {db.ensure_server()}")
     parameters = parameters_from(args)
     try:
-        package = step_export(parameters, args.out)
+        package = step_export(parameters, args.out, fields)
     except Refusal:
         refuse_and_clean(args.out, args.round)
         raise
     say(f"package: {package.folder}")
 
 
-def cmd_run(args: argparse.Namespace) -> None:
+def cmd_run(args: argparse.Namespace, fields: dict) -> None:
     """A whole round: load → dbt build → validation → export, then the summary."""
     started = time.perf_counter()
     parameters = parameters_from(args)
     say(f"database: {db.ensure_server()}")
     try:
-        step_load(args.input, args.round)
+        step_load(args.input, args.round, fields)
         step_build(parameters)
         step_validate(parameters)
-        package = step_export(parameters, args.out)
+        package = step_export(parameters, args.out, fields)
     except Refusal:
         refuse_and_clean(args.out, args.round)
         raise
     print_summary(parameters, package, started)
 
 
+def cmd_compare(args: argparse.Namespace, fields: dict) -> None:
+    say(f"database: {db.ensure_server()}")
+    try:
+        result = compare.compare(args.from_round, args.to_round)
+    except compare.CompareError as exc:
+        raise Refusal(str(exc)) from None
+    for line in compare.format_comparison(result):
+        say(line)
+    fields.update({"from_round": args.from_round, "to_round": args.to_round,
+                   "counts": {"households_added": len(result.added),
+                              "households_removed": len(result.removed)}})
+
+
+def cmd_verify_pack(args: argparse.Namespace, fields: dict) -> None:
+    say(f"database: {db.ensure_server()}")
+    manifest = dbt_runner.target_dir(args.round) / "manifest.json"
+    if not manifest.is_file():
+        raise Refusal(f"round {args.round} has not been built here: nothing to verify")
+    out = args.out or (paths.round_work_dir(args.round) / "verify"
+                       / f"verify-pack-{args.round}.xlsx")
+    say(f"[verify-pack] staff workbook for round {args.round} (personal data: staff only)")
+    try:
+        households, rows = verify_pack.write_pack(args.round, manifest, out, progress=say)
+    except verify_pack.psycopg2.Error as exc:
+        raise Refusal(f"the staff role cannot read the verification views "
+                      f"({exc.pgcode or 'connection'}): build the round first") from None
+    state.record_created(args.round, out)
+    fields["outputs"] = {out.name: _sha256(out)}
+    fields["counts"] = {"households": households, "legacy_rows": rows}
+    say(f"[verify-pack] {households:,} households, {rows:,} legacy rows → {out}")
+
+
+def cmd_erase(args: argparse.Namespace, fields: dict, operator: handlers.Operator) -> None:
+    say(f"database: {db.ensure_server()}")
+    say(f"[erase] round {args.round}: inventory of what it left on this machine")
+    try:
+        plan = erase.plan_erasure(args.round, args.delivered, args.force, args.cluster)
+    except erase.EraseRefused as exc:
+        raise Refusal(f"erase refused: {exc}") from None
+    files = [i for i in plan.items if i.kind == "file"]
+    say(f"  {len(files):,} files ({sum(i.bytes for i in files):,} bytes), "
+        f"{len(plan.schemas)} schemas{', the whole cluster' if plan.cluster else ''}")
+    for kept in plan.kept:
+        say(f"  kept: {kept}")
+    head = audit.head()
+    remaining = erase.carry_out(plan)
+    html_path, json_path = erase.certificate(plan, operator.id, operator.role_label, head,
+                                             remaining, paths.LOCAL_DIR / "certificates")
+    fields["outputs"] = {html_path.name: _sha256(html_path), json_path.name: _sha256(json_path)}
+    fields["counts"] = {"files": len(files), "bytes": sum(i.bytes for i in files),
+                        "schemas": len(plan.schemas)}
+    if remaining:
+        raise Refusal(f"erasure incomplete, still present: {', '.join(remaining)}; "
+                      f"see {html_path}")
+    say(f"[erase] done; certificate (消去証明書): {html_path} and {json_path.name}")
+
+
+def cmd_audit(args: argparse.Namespace, fields: dict) -> None:
+    if args.action == "verify":
+        count, problems = audit.verify()
+        for problem in problems:
+            say(f"  {problem}")
+        if problems:
+            raise Refusal(f"the audit log {audit.log_path()} fails verification: "
+                          f"{len(problems)} problem(s), first: {problems[0]}")
+        say(f"audit log {audit.log_path()}: {count} records, chain intact "
+            f"(head {audit.head()})")
+    else:
+        if not args.round:
+            raise Refusal("audit report needs --round ROUND")
+        for line in audit.report(args.round):
+            say(line)
+
+
 # --- argument parsing -------------------------------------------------------------------
+def add_operator(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--operator", metavar="ID",
+                        help="the designated handler running this command (handlers file)")
+
+
 def add_round(parser: argparse.ArgumentParser, *, full: bool) -> None:
     parser.add_argument("--round", required=True, type=round_id,
                         help="extraction round, 6 characters: TEST01, TEST02, PROD01, PROD02")
@@ -340,31 +442,68 @@ def build_parser() -> argparse.ArgumentParser:
         "by PG* variables, or starts the project's own embedded cluster. Exits 1 with a "
         "one-line reason whenever the round must not export.",
     )
+    parser.add_argument("--handlers", type=Path, default=None, metavar="FILE",
+                        help="the ward's handlers file (default: $NHI_HANDLERS or handlers.yml)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("run", help="a whole round: load → build → validate → export")
     p.add_argument("--input", required=True, type=Path, help="extract directory")
     add_round(p, full=True)
     p.add_argument("--out", required=True, type=Path, help="output package directory")
+    add_operator(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("load", help="load an extract directory into the round's raw schema")
     p.add_argument("--input", required=True, type=Path, help="extract directory")
     add_round(p, full=False)
+    add_operator(p)
     p.set_defaults(func=cmd_load)
 
     p = sub.add_parser("build", help="dbt build of the round (models, seeds, tests)")
     add_round(p, full=True)
+    add_operator(p)
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("validate", help="Great Expectations checkpoint on the round's build")
     add_round(p, full=True)
+    add_operator(p)
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("export", help="write the output package (needs a passed validation)")
     add_round(p, full=True)
     p.add_argument("--out", required=True, type=Path, help="output package directory")
+    add_operator(p)
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("compare", help="what changed between two rounds (keys and counts)")
+    p.add_argument("--from", dest="from_round", required=True, type=round_id, metavar="ROUND")
+    p.add_argument("--to", dest="to_round", required=True, type=round_id, metavar="ROUND")
+    add_operator(p)
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("verify-pack", help="staff only: the verification workbook (xlsx)")
+    add_round(p, full=False)
+    p.add_argument("--out", type=Path, default=None,
+                   help="where to write the workbook (default: the round's work folder)")
+    add_operator(p)
+    p.set_defaults(func=cmd_verify_pack)
+
+    p = sub.add_parser("erase", help="erase everything the round left here; certificate")
+    add_round(p, full=False)
+    p.add_argument("--delivered", type=Path, default=None, metavar="MANIFEST",
+                   help="the package's manifest.json as the ward received it")
+    p.add_argument("--force", action="store_true",
+                   help="erase the output package even though its delivery is not confirmed")
+    p.add_argument("--cluster", action="store_true",
+                   help="also erase the whole embedded PostgreSQL cluster")
+    add_operator(p)
+    p.set_defaults(func=cmd_erase)
+
+    p = sub.add_parser("audit", help="verify the audit log, or report a round's handling")
+    p.add_argument("action", choices=("verify", "report"))
+    p.add_argument("--round", type=round_id, default=None, help="the round to report")
+    add_operator(p)
+    p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("db", help="start, stop, inspect or remove the embedded cluster")
     p.add_argument("action", choices=("start", "stop", "status", "destroy", "env"),
@@ -373,21 +512,43 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None,
-         run: Callable[[argparse.Namespace], None] | None = None) -> int:
+def audit_command_name(args: argparse.Namespace) -> str:
+    return f"audit-{args.action}" if args.command == "audit" else args.command
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse, check the operator, run, and append one audit record whatever the outcome."""
     args = build_parser().parse_args(argv)
+    command = audit_command_name(args)
+    fields: dict = {"command": command, "operator": getattr(args, "operator", None) or "-"}
+    for name in ("round", "as_of"):
+        if getattr(args, name, None):
+            fields[name] = getattr(args, name)
+    code, reason = 0, ""
     try:
-        (run or args.func)(args)
-    except Refusal as exc:
+        operator = None
+        if args.command in handlers.PERSONAL_DATA_COMMANDS:
+            operator = handlers.authorise(handlers.handlers_path(args.handlers),
+                                          args.operator, args.command)
+            fields.update({"role": operator.role, "role_label": operator.role_label})
+        if args.command == "erase":
+            args.func(args, fields, operator)
+        else:
+            args.func(args, fields)
+    except (Refusal, handlers.HandlerError) as exc:
+        code, reason = 1, str(exc)
         print(f"REFUSED: {exc}", file=sys.stderr, flush=True)
-        return 1
     except pgcluster.ClusterError as exc:
+        code, reason = 2, str(exc)
         print(f"DATABASE: {exc}", file=sys.stderr, flush=True)
-        return 2
     except KeyboardInterrupt:
+        code, reason = 130, "interrupted"
         print("interrupted", file=sys.stderr)
-        return 130
-    return 0
+    fields["outcome"] = "ok" if code == 0 else "refused"
+    if reason:
+        fields["reason"] = reason[:500]
+    audit.append(fields)
+    return code
 
 
 if __name__ == "__main__":

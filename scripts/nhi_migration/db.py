@@ -17,8 +17,19 @@ import psycopg2.extensions
 from . import pgcluster
 
 
+_embedded: pgcluster.Cluster | None = None
+
+
+def embedded_cluster() -> pgcluster.Cluster | None:
+    """The embedded cluster this process started or joined, None for a server of your own."""
+    return _embedded
+
+
 def ensure_server() -> str:
     """Make sure a server is reachable; return a one-line description of which one."""
+    global _embedded
+    if _embedded is not None:
+        return f"embedded cluster in {_embedded.root}"
     if pgcluster.external_server_configured():
         host = os.environ.get("PGHOST", "localhost")
         port = os.environ.get("PGPORT", "5432")
@@ -27,6 +38,7 @@ def ensure_server() -> str:
     cluster = pgcluster.locate_cluster()
     cluster.start()
     os.environ.update(cluster.connection_env())
+    _embedded = cluster
     return f"embedded cluster in {cluster.root}"
 
 

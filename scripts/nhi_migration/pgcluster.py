@@ -28,6 +28,10 @@ from .paths import LOCAL_DIR, PROJECT_DIR
 
 DATABASE = "nhi"
 SUPERUSER = "postgres"
+# Least privilege (特記事項 8, 13): the vendor's commands connect as VENDOR_ROLE, which
+# owns what it builds; ward staff verify as STAFF_ROLE, which reads only what dbt grants.
+VENDOR_ROLE = "nhi_vendor"
+STAFF_ROLE = "nhi_staff"
 PORT = 5432
 # Variables that mean "a server is configured: use it, never start our own".
 EXTERNAL_SERVER_VARIABLES = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGUSER", "PGDATABASE", "PGSERVICE")
@@ -156,12 +160,12 @@ class Cluster:
     def log_file(self) -> Path:
         return self.root / "server.log"
 
-    def connection_env(self) -> dict[str, str]:
+    def connection_env(self, user: str = VENDOR_ROLE) -> dict[str, str]:
         """libpq variables that reach this cluster (dbt's profile reads the same ones)."""
         return {
             "PGHOST": str(self.socket_dir),
             "PGPORT": str(PORT),
-            "PGUSER": SUPERUSER,
+            "PGUSER": user,
             "PGDATABASE": DATABASE,
         }
 
@@ -205,10 +209,9 @@ class Cluster:
     def start(self) -> None:
         if not self.is_initialised():
             self.init()
-        if self.is_running():
-            return
-        self._run("pg_ctl", "start", "-w", "-t", "60", "-D", str(self.data_dir),
-                  "-l", str(self.log_file), "-s")
+        if not self.is_running():
+            self._run("pg_ctl", "start", "-w", "-t", "60", "-D", str(self.data_dir),
+                      "-l", str(self.log_file), "-s")
         self._ensure_database()
 
     def stop(self) -> None:
@@ -227,11 +230,28 @@ class Cluster:
         if exists.stdout.strip() != "1":
             subprocess.run([*psql, "-c", f"create database {DATABASE}"], check=True,
                            capture_output=True)
+        subprocess.run([*psql, "-d", DATABASE, "-c", ROLES_SQL], check=True,
+                       capture_output=True)
 
     def destroy(self) -> None:
         """Stop the cluster and remove its folder (data, socket and log)."""
         self.stop()
         shutil.rmtree(self.root, ignore_errors=False)
+
+
+ROLES_SQL = f"""
+do $$ begin
+    if not exists (select from pg_roles where rolname = '{VENDOR_ROLE}') then
+        create role {VENDOR_ROLE} login;
+    end if;
+    if not exists (select from pg_roles where rolname = '{STAFF_ROLE}') then
+        create role {STAFF_ROLE} login;
+    end if;
+end $$;
+grant connect, create, temporary on database {DATABASE} to {VENDOR_ROLE};
+grant connect on database {DATABASE} to {STAFF_ROLE};
+revoke all on database {DATABASE} from public;
+"""
 
 
 def _pointer_file() -> Path:

@@ -13,14 +13,28 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nhi_migration import db, generate  # noqa: E402
+from nhi_migration import db, generate, handlers, paths  # noqa: E402
 
 SCRIPTS = Path(__file__).resolve().parents[1]
+VENDOR = "V001"  # a vendor handler of handlers.example.yml
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run scripts/migrate.py as a user would; stdout and stderr captured as text."""
-    return subprocess.run([sys.executable, str(SCRIPTS / "migrate.py"), *args],
+def pytest_configure(config: pytest.Config) -> None:
+    """The example handlers file, and an audit log of the test session's own."""
+    os.environ["NHI_HANDLERS"] = str(paths.PROJECT_DIR / "handlers.example.yml")
+    audit_dir = Path(config.rootpath) / ".local" / "test-audit"
+    audit_dir.mkdir(parents=True, exist_ok=True)
+    os.environ["NHI_AUDIT_LOG"] = str(audit_dir / f"audit-{os.getpid()}.jsonl")
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None,
+            operator: str | None = VENDOR) -> subprocess.CompletedProcess[str]:
+    """Run scripts/migrate.py as a user would (a vendor handler unless told otherwise)."""
+    arguments = list(args)
+    if operator and arguments and arguments[0] in handlers.PERSONAL_DATA_COMMANDS \
+            and "--operator" not in arguments:
+        arguments += ["--operator", operator]
+    return subprocess.run([sys.executable, str(SCRIPTS / "migrate.py"), *arguments],
                           capture_output=True, text=True, env=env or dict(os.environ),
                           check=False)
 

@@ -51,6 +51,7 @@ def test_configured_server_is_used_and_no_cluster_is_started(monkeypatch, tmp_pa
     monkeypatch.setenv("PGHOST", str(tmp_path / "elsewhere"))
     monkeypatch.setenv("PGPORT", "6543")
     monkeypatch.setenv("PGDATABASE", "wardtest")
+    monkeypatch.setattr(db, "_embedded", None)
     monkeypatch.setattr(pgcluster, "locate_cluster",
                         lambda: pytest.fail("must not look for the embedded cluster"))
     assert db.ensure_server() == f"configured server {tmp_path / 'elsewhere'}:6543 database wardtest"

@@ -1,0 +1,306 @@
+"""Privacy operations of the contract's special terms (特記事項): designated handlers, the
+audit trail, round comparison, the staff-only workbook, erasure with a certificate,
+least privilege in the database, and no personal data in anything the vendor sees."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import psycopg2
+import pytest
+from conftest import drop_round_schemas, make_extract, run_cli
+from openpyxl import load_workbook
+from test_round import PLANTED, PLANTED_FORMS, files_mentioning, plant_personal_data
+
+from nhi_migration import audit, db, paths, pgcluster
+
+AS_OF = "2017-11-10"
+STAFF = "W101"
+RESPONSIBLE = "V900"
+
+
+def refusal_lines(result) -> list[str]:
+    return [line for line in result.stderr.splitlines() if line.startswith("REFUSED")]
+
+
+def in_scope(extract: Path) -> set[str]:
+    """Households in scope, from the files alone (setup-layouts.md §5)."""
+    def rows(name: str) -> list[dict[str, str]]:
+        text = (extract / name).read_bytes().decode("cp932")
+        return list(csv.DictReader(io.StringIO(text, newline="")))
+
+    assessed = {r["SETAI_NO"] for r in rows("CHOTEI.csv") if r["SAKUJO_FLG"] != "1"}
+    return {r["SETAI_NO"] for r in rows("SETAI.csv") if r["SAKUJO_FLG"] != "1"} & assessed
+
+
+@pytest.fixture()
+def rounds(server):
+    created: list[str] = []
+    yield created
+    for round_id in created:
+        drop_round_schemas(round_id)
+        shutil.rmtree(paths.round_work_dir(round_id), ignore_errors=True)
+
+
+# --- designated handlers (特記事項 13) ------------------------------------------------------
+def test_an_undesignated_operator_is_refused_in_one_line(server, tmp_path):
+    before = audit.verify()[0]
+    cases = [
+        (["load", "--input", str(tmp_path), "--round", "PYHND1"], "X999", "not designated"),
+        (["load", "--input", str(tmp_path), "--round", "PYHND1"], None, "give --operator ID"),
+        (["run", "--input", str(tmp_path), "--round", "PYHND1", "--as-of", AS_OF,
+          "--expected-households", "1", "--out", str(tmp_path / "o")], STAFF,
+         "(ward_staff) is not designated for run"),
+        (["verify-pack", "--round", "PYHND1"], "V001", "(vendor_handler) is not designated"),
+        (["erase", "--round", "PYHND1"], "V001", "(vendor_handler) is not designated for erase"),
+    ]
+    for arguments, operator, reason in cases:
+        result = run_cli(*arguments, *(["--operator", operator] if operator else []),
+                         operator=None)
+        assert result.returncode == 1
+        assert len(refusal_lines(result)) == 1 and reason in refusal_lines(result)[0], result.stderr
+        assert result.stdout == ""  # refused before touching anything
+    count, problems = audit.verify()
+    assert problems == [] and count == before + len(cases)
+    last = json.loads(audit.log_path().read_text(encoding="utf-8").splitlines()[-1])
+    assert last["outcome"] == "refused" and last["operator"] == "V001"
+
+
+# --- audit trail (特記事項 14, 15) ----------------------------------------------------------
+def test_audit_verify_detects_an_edited_byte_a_deleted_and_swapped_records(tmp_path):
+    log = tmp_path / "audit.jsonl"
+    for number in range(1, 7):
+        audit.append({"command": "load", "operator": "V001", "round": "TEST01",
+                      "counts": {"records": number * 1000}, "outcome": "ok"}, log)
+
+    def verify_cli(lines: list[str]):
+        copy = tmp_path / "copy.jsonl"
+        copy.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return run_cli("audit", "verify", env={**os.environ, "NHI_AUDIT_LOG": str(copy)})
+
+    lines = log.read_text(encoding="utf-8").splitlines()
+    assert verify_cli(lines).returncode == 0
+
+    edited = list(lines)
+    edited[2] = edited[2].replace('"records":3000', '"records":3001')  # one byte
+    result = verify_cli(edited)
+    assert result.returncode == 1 and "line 3: record seq 3 was edited" in result.stdout
+
+    deleted = lines[:3] + lines[4:]
+    result = verify_cli(deleted)
+    assert result.returncode == 1 and "record(s) 4 removed" in result.stdout
+
+    swapped = lines[:2] + [lines[3], lines[2]] + lines[4:]
+    result = verify_cli(swapped)
+    assert result.returncode == 1 and "reordered" in result.stdout
+    assert "seq 4" in result.stdout and "seq 3" in result.stdout
+
+    # a record removed from the end is caught by the chain head the certificate keeps
+    assert audit.head(log) == json.loads(lines[-1])["hash"]
+
+
+def test_audit_report_tells_a_rounds_handling_in_japanese(rounds, tmp_path):
+    extract = make_extract(tmp_path / "x", households=120, seed=21)
+    rounds.append("PYAUD1")
+    assert run_cli("load", "--input", str(extract), "--round", "PYAUD1").returncode == 0
+    result = run_cli("audit", "report", "--round", "PYAUD1")
+    assert result.returncode == 0
+    assert "取扱記録の報告（特記事項 14）— 抽出回次 PYAUD1" in result.stdout
+    assert "取扱者 V001（受託者 個人情報取扱者）" in result.stdout
+    assert "抽出データの読み込み  完了" in result.stdout
+    digest = hashlib.sha256((extract / "SETAI.csv").read_bytes()).hexdigest()
+    assert f"入力 SETAI.csv  SHA-256 {digest}" in result.stdout
+
+
+# --- round history --------------------------------------------------------------------
+def test_compare_lists_the_households_added_and_removed(rounds, tmp_path):
+    first = make_extract(tmp_path / "a", households=140, seed=31)
+    second = make_extract(tmp_path / "b", households=140, seed=32)
+    for round_id, extract in (("PYCMP1", first), ("PYCMP2", second)):
+        rounds.append(round_id)
+        result = run_cli("run", "--input", str(extract), "--round", round_id, "--as-of", AS_OF,
+                         "--expected-households", "140", "--out", str(tmp_path / round_id))
+        assert result.returncode == 0, result.stderr
+    result = run_cli("compare", "--from", "PYCMP1", "--to", "PYCMP2", operator=STAFF)
+    assert result.returncode == 0, result.stderr
+    added = sorted(in_scope(second) - in_scope(first))
+    removed = sorted(in_scope(first) - in_scope(second))
+    assert added and removed
+    text = result.stdout
+    listed_added = re.findall(r"\d{10}", text.split("households added:")[1]
+                              .split("households removed:")[0])
+    listed_removed = re.findall(r"\d{10}", text.split("households removed:")[1]
+                                .split("EXCEPTIONS")[0])
+    assert listed_added == added and listed_removed == removed
+    assert f"households added: {len(added)}" in text
+    assert re.search(r"KT010\s+record_count\s+140\s+140", text)
+
+
+# --- least privilege ------------------------------------------------------------------
+def admin_execute(statement: str) -> None:
+    """Run a statement as the cluster's superuser (the vendor role may not create roles)."""
+    cluster = db.embedded_cluster()
+    admin = os.environ.get("NHI_TEST_ADMIN_PGUSER")
+    if cluster is None and not admin:
+        pytest.skip("a server of your own: set NHI_TEST_ADMIN_PGUSER to a role that may "
+                    "create roles")
+    connection = psycopg2.connect("", user=admin or pgcluster.SUPERUSER)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(statement)
+    connection.close()
+
+
+def test_staff_read_what_dbt_granted_and_a_role_without_the_grant_cannot(built_small_round):
+    round_id = built_small_round.lower()
+    admin_execute("do $$ begin if not exists (select from pg_roles where rolname = "
+                  "'nhi_nogrant') then create role nhi_nogrant login; end if; end $$")
+    admin_execute(f"revoke connect on database \"{os.environ['PGDATABASE']}\" from nhi_nogrant")
+
+    def read(role: str, relation: str) -> str:
+        try:
+            connection = psycopg2.connect("", user=role)
+        except psycopg2.OperationalError:
+            return "no connect"
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"select count(*) from {relation}")
+                return "read"
+        except psycopg2.errors.InsufficientPrivilege:
+            return "denied"
+        finally:
+            connection.close()
+
+    staff = pgcluster.STAFF_ROLE
+    assert read(staff, f"{round_id}_marts.kt010_households") == "read"
+    assert read(staff, f"{round_id}_verification.vrf_field_values") == "read"
+    assert read(staff, f"{round_id}_raw.kojin") == "denied"
+    assert read(staff, f"{round_id}_staging.stg_legacy__kojin") == "denied"
+    assert read("nhi_nogrant", f"{round_id}_marts.kt010_households") in ("denied", "no connect")
+    assert read("nhi_nogrant", f"{round_id}_verification.vrf_field_values") in (
+        "denied", "no connect")
+    admin_execute(f"grant connect on database \"{os.environ['PGDATABASE']}\" to nhi_nogrant")
+    assert read("nhi_nogrant", f"{round_id}_marts.kt010_households") == "denied"
+    assert read("nhi_nogrant", f"{round_id}_verification.vrf_field_values") == "denied"
+
+
+# --- the vendor never sees personal data; staff do --------------------------------------
+def vendor_visible_files(round_id: str, package: Path) -> list[Path]:
+    """Everything the vendor's side produces or reads back: logs, results, receipts,
+    the audit log, the server log, and the package's CSVs and manifest (the .dat files
+    and the staff workbook are the personal data themselves, for the ward)."""
+    work = paths.round_work_dir(round_id)
+    files = [p for p in work.rglob("*") if p.is_file() and "verify" not in p.parts]
+    files += [p for p in (paths.PROJECT_DIR / "logs").rglob("*") if p.is_file()]
+    files += [audit.log_path()]
+    cluster = db.embedded_cluster()
+    if cluster is not None and cluster.log_file.is_file():
+        files.append(cluster.log_file)
+    files += [p for p in package.iterdir() if p.suffix != ".dat"]
+    return files
+
+
+def test_planted_personal_data_reaches_no_vendor_output(rounds, tmp_path):
+    extract = make_extract(tmp_path / "x", households=150, seed=41)
+    plant_personal_data(extract)
+    rounds.append("PYPRV1")
+    package = tmp_path / "package"
+    outputs = []
+    for arguments, operator in (
+        (["run", "--input", str(extract), "--round", "PYPRV1", "--as-of", AS_OF,
+          "--expected-households", "150", "--out", str(package)], "V001"),
+        (["compare", "--from", "PYPRV1", "--to", "PYPRV1"], "V001"),
+        (["audit", "report", "--round", "PYPRV1"], None),
+        (["audit", "verify"], None),
+        (["verify-pack", "--round", "PYPRV1"], STAFF),
+    ):
+        result = run_cli(*arguments, operator=operator)
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr
+        outputs.append(result.stdout + result.stderr)
+    for output in outputs:
+        assert [form for form in PLANTED_FORMS if form in output] == []
+    files = vendor_visible_files("PYPRV1", package)
+    assert len(files) > 100  # dbt target and logs, GX results, receipts, audit log …
+    hits = []
+    for path in files:
+        data = path.read_bytes()
+        for form in PLANTED_FORMS:
+            for encoding in ("utf-8", "cp932"):
+                if form.encode(encoding) in data:
+                    hits.append(f"{path}: {form}")
+            if json.dumps(form).strip('"').encode() in data:
+                hits.append(f"{path}: {form} (escaped)")
+    assert hits == []
+    # the planted values did go where they belong: the setup data and the staff workbook
+    assert "試験川".encode("cp932") in (package / "KT020.dat").read_bytes()
+    workbook = paths.round_work_dir("PYPRV1") / "verify" / "verify-pack-PYPRV1.xlsx"
+    values = {str(cell) for sheet in load_workbook(workbook, read_only=True).worksheets
+              for row in sheet.iter_rows(values_only=True) for cell in row if cell}
+    assert any(PLANTED["address"] in v for v in values)
+    assert any(PLANTED["text"] in v for v in values)
+    assert files_mentioning(paths.round_work_dir("PYPRV1") / "gx", PLANTED_FORMS) == []
+
+
+# --- erasure with certificate (特記事項 11, 12) ---------------------------------------------
+def listing(round_id: str, package: Path) -> dict[str, str]:
+    found = {}
+    for root in (paths.round_work_dir(round_id), package):
+        for path in root.rglob("*"):
+            if path.is_file():
+                found[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+def round_schemas(round_id: str) -> list[str]:
+    with db.connect() as connection, connection.cursor() as cursor:
+        cursor.execute("select nspname from pg_namespace where nspname like %s",
+                       (f"{round_id.lower()}\\_%",))
+        return [name for (name,) in cursor.fetchall()]
+
+
+def test_erase_leaves_nothing_of_the_round_and_certifies_what_was_there(rounds, tmp_path):
+    extract = make_extract(tmp_path / "x", households=120, seed=51)
+    package = tmp_path / "package"
+    rounds.append("PYERS1")
+    result = run_cli("run", "--input", str(extract), "--round", "PYERS1", "--as-of", AS_OF,
+                     "--expected-households", "120", "--out", str(package))
+    assert result.returncode == 0, result.stderr
+    assert run_cli("verify-pack", "--round", "PYERS1", operator=STAFF).returncode == 0
+    other = tmp_path / "unrelated.txt"
+    other.write_text("not the round's", encoding="utf-8")
+
+    result = run_cli("erase", "--round", "PYERS1", operator=RESPONSIBLE)
+    assert result.returncode == 1 and "has not been confirmed as delivered" in result.stderr
+    assert (package / "KT010.dat").exists() and round_schemas("PYERS1")
+
+    before = listing("PYERS1", package)
+    schemas = round_schemas("PYERS1")
+    assert len(before) > 50 and len(schemas) >= 7
+    delivered = tmp_path / "received-manifest.json"
+    shutil.copy(package / "manifest.json", delivered)
+    result = run_cli("erase", "--round", "PYERS1", "--delivered", str(delivered),
+                     operator=RESPONSIBLE)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    assert round_schemas("PYERS1") == []
+    assert not paths.round_work_dir("PYERS1").exists() and not package.exists()
+    assert extract.is_dir() and other.is_file() and delivered.is_file()  # not ours to erase
+    certificate = sorted((paths.LOCAL_DIR / "certificates").glob("erasure-PYERS1-*.json"))[-1]
+    twin = json.loads(certificate.read_text(encoding="utf-8"))
+    assert twin["complete"] is True and twin["remaining"] == []
+    certified = {i["path"]: i["sha256"] for i in twin["items"] if i["kind"] == "file"}
+    assert certified == before
+    assert sorted(i["path"] for i in twin["items"] if i["kind"] == "schema") == sorted(schemas)
+    assert certificate.with_suffix(".html").is_file()
+    assert "消去証明書" in certificate.with_suffix(".html").read_text(encoding="utf-8")
+    last = json.loads(audit.log_path().read_text(encoding="utf-8").splitlines()[-1])
+    assert last["command"] == "erase" and last["outcome"] == "ok"
+    assert last["outputs"][certificate.name] == hashlib.sha256(certificate.read_bytes()).hexdigest()
+    assert twin["audit_chain_head_before_erasure"] == last["prev"]
