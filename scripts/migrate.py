@@ -97,7 +97,7 @@ def cmd_db(args: argparse.Namespace, fields: dict) -> None:
         embedded = not pgcluster.external_server_configured()
         print(f"# {db.ensure_server()}", file=sys.stderr)
         if embedded:
-            for key in ("PGHOST", "PGPORT", "PGUSER", "PGDATABASE"):
+            for key in ("PGHOST", "PGPORT", "PGUSER", "PGDATABASE", pgcluster.EMBEDDED_MARKER):
                 say(f"export {key}={os.environ[key]}")
         return
     if pgcluster.external_server_configured():
@@ -544,6 +544,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         code, reason = 130, "interrupted"
         print("interrupted", file=sys.stderr)
+    except BrokenPipeError:  # the output was piped into a command that stopped reading
+        sys.stderr.close()
+        code, reason = 141, "output closed"
     fields["outcome"] = "ok" if code == 0 else "refused"
     if reason:
         fields["reason"] = reason[:500]

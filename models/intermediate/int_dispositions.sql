@@ -14,15 +14,6 @@ households as (
     select * from {{ ref('int_households') }}
 ),
 
-migrated_periods as (
-    select distinct
-        assessments.household_no,
-        assessments.fiscal_year,
-        assessments.period
-    from {{ ref('int_assessments') }} as assessments
-    where assessments.outcome = 'MIGRATED'
-),
-
 disposition_types as (
     select * from {{ ref('code_map') }}
     where legacy_kind = 'SHOBUN'
@@ -49,11 +40,13 @@ checked as (
         ]) }} as unreadable
     from shobun
     left join households on shobun.household_no = households.household_no
-    left join migrated_periods
+    -- a migrated CHOTEI row is unique per household, 相当年度 and 期別 (the loader checks)
+    left join {{ ref('int_assessments') }} as migrated_periods
         on
             shobun.household_no = migrated_periods.household_no
             and shobun.fiscal_year = migrated_periods.fiscal_year
             and shobun.period = migrated_periods.period
+            and migrated_periods.outcome = 'MIGRATED'
 )
 
 select

@@ -5,24 +5,18 @@ with fields as (
     select
         'SETAI' as table_name,
         setai.household_no as legacy_key,
-        'JUSHO' as column_name,
-        setai.address as value_text
+        named.column_name,
+        named.value_text
     from {{ ref('stg_legacy__setai') }} as setai
     inner join {{ ref('int_households') }} as households
         on setai.household_no = households.household_no
-    where households.outcome = 'MIGRATED' and setai.address ~ '[\uE000-\uE757]'
-
-    union all
-
-    select
-        'SETAI' as table_name,
-        setai.household_no as legacy_key,
-        'KATAGAKI' as column_name,
-        setai.address_extra as value_text
-    from {{ ref('stg_legacy__setai') }} as setai
-    inner join {{ ref('int_households') }} as households
-        on setai.household_no = households.household_no
-    where households.outcome = 'MIGRATED' and setai.address_extra ~ '[\uE000-\uE757]'
+    cross join
+        lateral (
+            values
+            ('JUSHO', setai.address),
+            ('KATAGAKI', setai.address_extra)
+        ) as named (column_name, value_text)
+    where households.outcome = 'MIGRATED' and named.value_text ~ '[\uE000-\uE757]'
 
     union all
 

@@ -33,6 +33,9 @@ SUPERUSER = "postgres"
 VENDOR_ROLE = "nhi_vendor"
 STAFF_ROLE = "nhi_staff"
 PORT = 5432
+# Set with the libpq variables of the embedded cluster, so that a child process (a test,
+# a script that ran `eval "$(migrate.py db env)"`) knows the server is ours.
+EMBEDDED_MARKER = "NHI_EMBEDDED_CLUSTER"
 # Variables that mean "a server is configured: use it, never start our own".
 EXTERNAL_SERVER_VARIABLES = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGUSER", "PGDATABASE", "PGSERVICE")
 # Scratch-cluster settings: the data can always be reloaded from the extract, so
@@ -72,7 +75,11 @@ class ClusterError(RuntimeError):
 
 
 def external_server_configured() -> bool:
-    """True when the user points the project at a server of their own."""
+    """True when the user points the project at a server of their own (the variables
+    ``db env`` prints for the embedded cluster do not count: they carry its marker)."""
+    marker = os.environ.get(EMBEDDED_MARKER)
+    if marker and os.environ.get("PGHOST") == marker:
+        return False
     if any(os.environ.get(name) for name in EXTERNAL_SERVER_VARIABLES):
         return True
     return bool(os.environ.get("DBT_PROFILES_DIR"))
@@ -167,6 +174,7 @@ class Cluster:
             "PGPORT": str(PORT),
             "PGUSER": user,
             "PGDATABASE": DATABASE,
+            EMBEDDED_MARKER: str(self.socket_dir),
         }
 
     def _run(self, tool: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
