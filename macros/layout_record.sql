@@ -51,8 +51,12 @@
     {%- for postgres, windows in _nec_row_13_fixes() -%}
         {%- set ns.sql = "replace(" ~ ns.sql ~ ", '<" ~ postgres ~ ">', '<" ~ windows ~ ">')" -%}
     {%- endfor -%}
-    case when octet_length(convert_to({{ text_sql }}, 'SJIS')) = 2 * char_length({{ text_sql }})
-        then decode(translate({{ ns.sql }}, '<>', ''), 'hex') end
+    case
+        when octet_length(convert_to({{ text_sql }}, 'SJIS')) <> 2 * char_length({{ text_sql }})
+            then null
+        when {{ text_sql }} !~ '[ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ№℡㈱]' then convert_to({{ text_sql }}, 'SJIS')
+        else decode(translate({{ ns.sql }}, '<>', ''), 'hex')
+    end
 {%- endmacro %}
 
 

@@ -98,7 +98,7 @@ def drop_round(round_id: str) -> None:
             cursor.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(schema)))
 
 
-def bench(households: int, work: Path, keep: bool) -> dict:
+def bench(households: int, work: Path, keep: bool, operator: str) -> dict:
     round_id = f"BM{households % 10000:04d}"
     extract = work / f"extract-{households}"
     out = work / f"out-{households}"
@@ -107,7 +107,7 @@ def bench(households: int, work: Path, keep: bool) -> dict:
     python = sys.executable
     cli = [python, str(SCRIPTS / "migrate.py")]
     params = ["--round", round_id, "--as-of", "2017-11-10",
-              "--expected-households", str(households)]
+              "--expected-households", str(households), "--operator", operator]
     stages = {}
     print(f"\n== {households:,} households (round {round_id})", flush=True)
     stages["generate"] = timed([python, str(SCRIPTS / "generate_extract.py"), "--out",
@@ -115,7 +115,8 @@ def bench(households: int, work: Path, keep: bool) -> dict:
     control = {line.split(",")[0]: int(line.split(",")[1]) for line in
                (extract / "_CONTROL.csv").read_text(encoding="cp932").splitlines()[1:]}
     records = sum(control.values())
-    stages["load"] = timed([*cli, "load", "--input", str(extract), "--round", round_id])
+    stages["load"] = timed([*cli, "load", "--input", str(extract), "--round", round_id,
+                            "--operator", operator])
     stages["build"] = timed([*cli, "build", *params])
     stages["validate"] = timed([*cli, "validate", *params])
     stages["export"] = timed([*cli, "export", *params, "--out", str(out)])
@@ -152,12 +153,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="folder for extracts and packages (default: a temporary one)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the extracts, packages and schemas afterwards")
+    parser.add_argument("--operator", default="V001",
+                        help="designated vendor handler (default %(default)s of the handlers "
+                             "file in NHI_HANDLERS, else handlers.example.yml)")
     args = parser.parse_args(argv)
+    os.environ.setdefault("NHI_HANDLERS", str(SCRIPTS.parent / "handlers.example.yml"))
     print(f"database: {db.ensure_server()}")
     work = args.work or Path(tempfile.mkdtemp(prefix="nhi-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     for size in (int(s) for s in args.sizes.split(",")):
-        bench(size, work, args.keep)
+        bench(size, work, args.keep, args.operator)
     if args.work is None and not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return 0

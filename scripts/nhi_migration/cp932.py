@@ -9,6 +9,7 @@ The output files are encoded by PostgreSQL's ``convert_to(.., 'SJIS')``, not her
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 GAIJI_FIRST, GAIJI_LAST = 0xE000, 0xE757
@@ -40,16 +41,24 @@ def encode(text: str, *, ibm: bool) -> bytes:
     return b"".join(rows.get(ch) or ch.encode("cp932") for ch in text)
 
 
+@cache
+def _nec_selected() -> tuple[dict[str, bytes], re.Pattern[str]]:
+    """Characters Python writes in the NEC-selected rows, with their IBM-row bytes."""
+    remap = {char: code for char, code in ibm_rows().items()
+             if char.encode("cp932")[:1] in (b"\xed", b"\xee")}
+    return remap, re.compile("[" + "".join(map(re.escape, sorted(remap))) + "]")
+
+
 def windows(text: str) -> bytes:
     """CP932 as Windows writes it: Python's codec, except that the IBM extension kanji go
     to rows 0xFA–0xFC instead of the NEC-selected rows 0xED–0xEE (setup-layouts.md §2)."""
-    rows = ibm_rows()
-    parts = []
-    for char in text:
-        code = char.encode("cp932")
-        if code[:1] in (b"\xed", b"\xee") and char in rows:
-            code = rows[char]
-        parts.append(code)
+    remap, pattern = _nec_selected()
+    parts, last = [], 0
+    for found in pattern.finditer(text):
+        parts.append(text[last:found.start()].encode("cp932"))
+        parts.append(remap[found.group()])
+        last = found.end()
+    parts.append(text[last:].encode("cp932"))
     return b"".join(parts)
 
 
