@@ -16,6 +16,8 @@ import os
 import re
 import sys
 import time
+import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -159,11 +161,34 @@ def build_failures(round_id_: str) -> list[str]:
     return reasons
 
 
+DBT_LINE = re.compile(r"\d\d:\d\d:\d\d ")  # each of dbt's own lines starts with the time
+
+
+def without_database_text(show: Callable[[str], None]) -> Callable[[str], None]:
+    """Pass dbt's lines on, except the database's own text after a "Database Error" line.
+
+    PostgreSQL's message (and its DETAIL) may quote a value from a row; dbt prints it
+    indented under "Database Error in model …". Those lines are replaced by a pointer.
+    """
+    hiding = False
+
+    def output(line: str) -> None:
+        nonlocal hiding
+        if hiding and not DBT_LINE.match(line):
+            return  # a continuation line of the error: the database's own words
+        hiding = "Database Error" in line
+        show(f"  {line}")
+        if hiding:
+            show("    (the database's message is withheld here: it may quote a value)")
+
+    return output
+
+
 def step_build(parameters: dbt_runner.RoundParameters) -> None:
     say(f"[build] dbt build for round {parameters.round_id} (基準日 {parameters.as_of})")
     started = time.perf_counter()
     receipt_path(parameters.round_id).unlink(missing_ok=True)
-    code = dbt_runner.run_dbt(["build"], parameters, output=lambda line: say(f"  {line}"))
+    code = dbt_runner.run_dbt(["build"], parameters, output=without_database_text(say))
     if code != 0:
         reasons = build_failures(parameters.round_id)
         raise Refusal("dbt build failed, nothing is exported: "
@@ -198,7 +223,7 @@ def step_validate(parameters: dbt_runner.RoundParameters) -> dict:
     facts = validate.round_facts(project)
     arguments = validate.RoundFacts(parameters.round_id, parameters.as_of,
                                     parameters.expected_households,
-                                    parameters.is_production, facts.dbt_invocation_id)
+                                    facts.is_production, facts.dbt_invocation_id)
     result = validate.run_gate(project, arguments, gx_dir(parameters.round_id), progress=say)
     validate.write_receipt(receipt_path(parameters.round_id), facts, result,
                            validate.relation_fingerprint(project))
@@ -322,7 +347,7 @@ def cmd_export(args: argparse.Namespace, fields: dict) -> None:
     parameters = parameters_from(args)
     try:
         package = step_export(parameters, args.out, fields)
-    except Refusal:
+    except BaseException:  # any failure, not only a refusal, leaves no package behind
         refuse_and_clean(args.out, args.round)
         raise
     say(f"package: {package.folder}")
@@ -338,7 +363,7 @@ def cmd_run(args: argparse.Namespace, fields: dict) -> None:
         step_build(parameters)
         step_validate(parameters)
         package = step_export(parameters, args.out, fields)
-    except Refusal:
+    except BaseException:  # any failure, not only a refusal, leaves no package behind
         refuse_and_clean(args.out, args.round)
         raise
     print_summary(parameters, package, started)
@@ -516,6 +541,21 @@ def audit_command_name(args: argparse.Namespace) -> str:
     return f"audit-{args.action}" if args.command == "audit" else args.command
 
 
+def unexpected_error(exc: Exception) -> str:
+    """One line for an error the tool did not foresee: its type and where it arose.
+
+    The error's own text is left out: a database or library message may quote a value
+    from a record, and this line reaches the terminal and the audit log.
+    """
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""
+    code = getattr(exc, "pgcode", None)
+    sqlstate = f" (SQLSTATE {code})" if code else ""
+    return (f"unexpected {type(exc).__name__}{sqlstate}{where}; its text is withheld because "
+            "it may quote personal data, and nothing was exported. Rerun the step; if it "
+            "fails again, report this line (it holds no data) to the tool's maintainers")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse, check the operator, run, and append one audit record whatever the outcome."""
     args = build_parser().parse_args(argv)
@@ -547,6 +587,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # the output was piped into a command that stopped reading
         sys.stderr.close()
         code, reason = 141, "output closed"
+    except Exception as exc:  # noqa: BLE001 - reported without its text, which may hold data
+        code, reason = 3, unexpected_error(exc)
+        print(f"ERROR: {reason}", file=sys.stderr, flush=True)
     fields["outcome"] = "ok" if code == 0 else "refused"
     if reason:
         fields["reason"] = reason[:500]

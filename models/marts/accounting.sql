@@ -101,7 +101,7 @@ amount_rows as (
     group by decided.table_name
 ),
 
-measured as (
+counted as (
     select
         record_rows.*,
         load_log.file_records as file_value,
@@ -127,6 +127,15 @@ measured as (
     left join {{ ref('stg_legacy__control') }} as control
         on amount_rows.table_name = control.table_name
     left join loaded on amount_rows.table_name = loaded.table_name
+),
+
+measured as (
+    select
+        counted.*,
+        {%- for category in categories if category != 'MIGRATED' %}
+            counted.{{ category | lower }} {{ "+" if not loop.last }}
+        {%- endfor %} as excluded
+    from counted
 )
 
 select
@@ -142,13 +151,10 @@ select
         when
             file_value = control_value
             and control_value = loaded_value
-            and loaded_value = (
-                {%- for category in categories %}
-                    {{ category | lower }} {{ "+" if not loop.last }}
-                {%- endfor %}
-            )
+            and loaded_value = migrated + excluded
             then 'Y'
         else 'N'
     end::text as balanced,
-    row_order::integer as row_order
+    row_order::integer as row_order,
+    excluded::bigint as excluded
 from measured

@@ -4,7 +4,8 @@ CP932 holds the IBM extension kanji twice: in the IBM rows 0xFA–0xFC and in th
 NEC-selected rows 0xED–0xEE. Python's ``cp932`` codec writes the NEC-selected rows
 (髙 → 0xEEE0); Windows writes the IBM rows (髙 → 0xFBFC). A real dump may hold either,
 so the generator writes both and the loader must read both (legacy-extract.md §2).
-The output files are encoded by PostgreSQL's ``convert_to(.., 'SJIS')``, not here.
+The .dat files are encoded in SQL (the dbt function to_cp932); the package's three CSVs
+by ``windows()`` here. A test holds both to the same Windows table, character by character.
 """
 
 from __future__ import annotations

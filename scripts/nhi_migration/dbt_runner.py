@@ -33,10 +33,6 @@ class RoundParameters:
         return {"round": self.round_id, "as_of": self.as_of,
                 "expected_households": self.expected_households}
 
-    @property
-    def is_production(self) -> bool:
-        return self.round_id.startswith("PROD")
-
 
 def target_dir(round_id: str) -> Path:
     return round_work_dir(round_id) / "target"

@@ -43,6 +43,7 @@ class Plan:
     round_id: str
     items: list[Item] = field(default_factory=list)
     roots: list[Path] = field(default_factory=list)  # folders and files to remove
+    folders: list[Path] = field(default_factory=list)  # removed once empty (package folders)
     schemas: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # what is left on purpose, and why
     cluster: pgcluster.Cluster | None = None
@@ -61,6 +62,22 @@ def _inventory(root: Path, plan: Plan) -> None:
     for path in files:
         plan.items.append(Item("file", str(path), path.stat().st_size, _sha256(path)))
     plan.roots.append(root)
+
+
+def _package_names(manifest: Path | None) -> list[str]:
+    """The files a package's manifest lists, with the manifest itself and any .part left."""
+    if manifest is None or not manifest.is_file():
+        raise EraseRefused("the package has no manifest.json to say which files are its own: "
+                           "give --delivered with the manifest the ward received")
+    try:
+        names = sorted(json.loads(manifest.read_text(encoding="utf-8"))["files"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise EraseRefused(f"{manifest} is not a package manifest ({type(exc).__name__}): "
+                           "give --delivered with the manifest the ward received") from None
+    if any(Path(name).name != name for name in names):
+        raise EraseRefused(f"{manifest} names a file outside its folder: check it")
+    names.append("manifest.json")
+    return sorted({*names, *(f"{name}.part" for name in names)})
 
 
 def _round_schemas(round_id: str) -> list[str]:
@@ -96,7 +113,12 @@ def plan_erasure(round_id: str, delivered: Path | None, force: bool,
         if manifest.is_file() and _sha256(manifest) != export["manifest_sha256"] and not force:
             raise EraseRefused(f"the package in {folder} is not the one exported (its "
                                "manifest changed): check it, or --force")
-        _inventory(folder, plan)
+        # The package's files only: the folder may hold things the tool did not write.
+        listed = manifest if manifest.is_file() else delivered
+        for name in _package_names(listed):
+            if (folder / name).is_file():
+                _inventory(folder / name, plan)
+        plan.folders.append(folder)
     inputs = recorded.get("inputs") or {}
     if inputs.get("folder"):
         source = Path(inputs["folder"])
@@ -141,6 +163,12 @@ def carry_out(plan: Plan) -> list[str]:
         elif root.exists():
             root.unlink()
     remaining = [str(root) for root in plan.roots if root.exists()]
+    for folder in plan.folders:
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+        elif folder.is_dir():
+            plan.kept.append(f"{folder}: the package is erased; the folder holds other files, "
+                             "not written by this tool, and is left as it was")
     if plan.cluster is not None:
         plan.cluster.destroy()
         pgcluster.forget_cluster()

@@ -29,8 +29,9 @@ from . import db, legacy, wareki
 CHUNK_RECORDS = 20_000
 PROGRESS_EVERY = 500_000
 # Python's cp932 codec maps a few single bytes that Windows-31J does not define
-# (0x80, 0xA0, 0xFD-0xFF) to U+0080 and U+F8F0-U+F8F3: they are not CP932 text.
-_NOT_CP932 = re.compile("[\u0080\uf8f0-\uf8f3]")
+# (0x80, 0xA0, 0xFD-0xFF) to U+0080 and U+F8F0-U+F8F3: they are not CP932 text. A NUL
+# byte decodes, but is no text either (and no PostgreSQL text can hold it).
+_NOT_CP932 = re.compile("[\x00\u0080\uf8f0-\uf8f3]")
 _AMOUNT = re.compile(r"-?[0-9]+")
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -144,9 +145,10 @@ def _header_problem(expected: tuple[str, ...], found: tuple[str, ...]) -> str:
     if missing:
         parts.append("missing " + ", ".join(missing))
     if unexpected:
-        # Only names that look like column names are echoed: a file without its header
-        # starts with a record, and a record may hold personal data.
-        shown = [c for c in unexpected if re.fullmatch(r"[A-Z][A-Z0-9_]{0,29}", c)]
+        # Only the spec's own column names are echoed: a file without its header starts
+        # with a record, and a record may hold personal data (even "B203" is an address).
+        known = {column for table in legacy.tables() for column in table.header}
+        shown = [c for c in unexpected if c in known]
         parts.append(f"{len(unexpected)} unexpected"
                      + (": " + ", ".join(shown[:5]) if shown else " (not column names)"))
     if not missing and not unexpected:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+os.environ["GX_ANALYTICS_ENABLED"] = "False"  # whatever the user's own setting says
 
 from psycopg2 import sql  # noqa: E402
 
@@ -42,8 +42,6 @@ FILE_SOURCES = {
     "KT070": ("SASHIOSAE", "record_count"),
     "KT080": ("SHOBUN", "record_count"),
 }
-EXCLUDED = ("deleted", "out_of_scope", "orphan", "invalid_value", "future_date",
-            "unmatched_payment", "unmatched_disposition")
 
 
 @dataclass(frozen=True)
@@ -73,6 +71,8 @@ class ValidationReport:
 
 @dataclass(frozen=True)
 class RoundFacts:
+    """The round as the CLI names it; is_production as the build decided (round_parameters)."""
+
     round_id: str
     as_of: str
     expected_households: int
@@ -142,7 +142,7 @@ def build_checks(project: layouts.Project, arguments: RoundFacts,
                 fid, f"{fid}.{f.name}（{f.item}）が {f.type}({f.width}) に収まる（{kind}、§2）",
                 "UnexpectedRowsExpectation",
                 {"unexpected_rows_query": f"select 1 from {{batch}} where {_field_check(layout, f)}"}))
-            if f.type == "N" and arguments.round_id.startswith("PROD"):
+            if f.type == "N" and arguments.is_production:
                 checks.append(Check(
                     fid, f"本番回次：{fid}.{f.name}（{f.item}）に未登録の外字（〓）がない（§4）",
                     "ExpectColumnValuesToNotMatchRegex", {"column": f.name, "regex": "〓"}))
@@ -190,11 +190,9 @@ def _cross_checks(project: layouts.Project, arguments: RoundFacts) -> list[Check
                        f"from {by_id['KT010'].relation} as h where h.household_no = child.household_no)")
     rows_check("件数突合（ACCOUNTING）がすべて一致（§6）",
                f"select 1 from {rel['accounting']} as a where a.balanced <> 'Y'")
-    excluded = " + ".join(f"a.{c}" for c in EXCLUDED)
-
     def control_net(table: str, measure: str) -> str:
         """The legacy control figure net of everything the accounting excluded."""
-        return (f"(select a.control_value - ({excluded}) from {rel['accounting']} as a "
+        return (f"(select a.control_value - a.excluded from {rel['accounting']} as a "
                 f"where a.table_name = '{table}' and a.measure = '{measure}')")
 
     for fid, (table, figure) in FILE_SOURCES.items():
@@ -212,7 +210,7 @@ def _cross_checks(project: layouts.Project, arguments: RoundFacts) -> list[Check
         f"and t.assessed_total is distinct from {control_net('CHOTEI', 'AMOUNT:CHOTEI_GAKU')} "
         f"- (select coalesce(sum(p.recorded_amount - p.assessed_amount), 0) "
         f"from {rel['int_period_amounts']} as p)")
-    if arguments.round_id.startswith("PROD"):
+    if arguments.is_production:
         rows_check("本番回次：未登録の外字がない（§4）",
                    f"select 1 from {rel['exceptions']} as e where e.category = 'GAIJI_UNMAPPED'")
     return checks

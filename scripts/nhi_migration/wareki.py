@@ -1,6 +1,6 @@
 """和暦 as the legacy dump writes it (legacy-extract.md §2), for the Python side only.
 
-The migration's own date conversion is SQL (macros/wareki_to_date.sql). Python needs
+The migration's own date conversion is SQL (macros/legacy_values.sql). Python needs
 the era table twice outside the models: the generator writes dates in the dump's form,
 and the loader compares CHOTEI's 相当年度 as 西暦 to refuse a damaged dump
 (``431`` and ``501`` are the same year).

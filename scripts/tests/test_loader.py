@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -104,11 +105,32 @@ def test_missing_file_and_bad_header_and_lf_terminator_are_refused(loaded_round:
         handle.write(b'\r\n9999,"open quote,0')
     cases["unterminated"] = (unterminated, "TANTOSHA.csv line")
 
+    nul = tmp_path / "nul"
+    shutil.copytree(small_extract, nul)
+    lines = (nul / "KOSHO_KEIKA.csv").read_bytes().split(b"\r\n")
+    lines[4] = lines[4][:-1] + b"\x00" + lines[4][-1:]
+    (nul / "KOSHO_KEIKA.csv").write_bytes(b"\r\n".join(lines))
+    cases["nul"] = (nul, "KOSHO_KEIKA.csv line 5: character U+0000")
+
+    # A file without its header: its first record (here with a room number in KATAGAKI,
+    # which looks like a column name) is read as the header and must not be quoted back.
+    headerless = tmp_path / "headerless"
+    shutil.copytree(small_extract, headerless)
+    records = (headerless / "SETAI.csv").read_bytes().split(b"\r\n")[1:]
+    first_record = records[0].decode("cp932").split(",")
+    first_record[5] = "B203"
+    records[0] = ",".join(first_record).encode("cp932")
+    (headerless / "SETAI.csv").write_bytes(b"\r\n".join(records))
+    cases["headerless"] = (headerless, "SETAI.csv line 1: the header differs")
+
     before = snapshot(loaded_round)
     for name, (folder, expected) in cases.items():
         with pytest.raises(load.LoadError) as caught:
             load.load(folder, loaded_round)
         assert str(caught.value).startswith(expected), (name, str(caught.value))
+        if name == "headerless":  # the record taken for a header is not quoted back
+            words = set(re.findall(r"[^\s,:;()]+", str(caught.value)))
+            assert not [value for value in first_record if len(value) > 1 and value in words]
     assert snapshot(loaded_round) == before
 
 

@@ -19,7 +19,8 @@ from conftest import drop_round_schemas, make_extract, run_cli
 from openpyxl import load_workbook
 from test_round import PLANTED, PLANTED_FORMS, files_mentioning, plant_personal_data
 
-from nhi_migration import audit, db, paths, pgcluster
+import migrate
+from nhi_migration import audit, db, erase, paths, pgcluster
 
 AS_OF = "2017-11-10"
 STAFF = "W101"
@@ -283,6 +284,8 @@ def test_erase_leaves_nothing_of_the_round_and_certifies_what_was_there(rounds, 
     before = listing("PYERS1", package)
     schemas = round_schemas("PYERS1")
     assert len(before) > 50 and len(schemas) >= 7
+    ward_note = package / "ward-note.txt"  # put there by someone else: not the tool's to erase
+    ward_note.write_text("staff's own note", encoding="utf-8")
     delivered = tmp_path / "received-manifest.json"
     shutil.copy(package / "manifest.json", delivered)
     result = run_cli("erase", "--round", "PYERS1", "--delivered", str(delivered),
@@ -290,7 +293,8 @@ def test_erase_leaves_nothing_of_the_round_and_certifies_what_was_there(rounds, 
     assert result.returncode == 0, result.stdout + result.stderr
 
     assert round_schemas("PYERS1") == []
-    assert not paths.round_work_dir("PYERS1").exists() and not package.exists()
+    assert not paths.round_work_dir("PYERS1").exists()
+    assert [p.name for p in package.iterdir()] == [ward_note.name]  # only the package went
     assert extract.is_dir() and other.is_file() and delivered.is_file()  # not ours to erase
     certificate = sorted((paths.LOCAL_DIR / "certificates").glob("erasure-PYERS1-*.json"))[-1]
     twin = json.loads(certificate.read_text(encoding="utf-8"))
@@ -298,9 +302,48 @@ def test_erase_leaves_nothing_of_the_round_and_certifies_what_was_there(rounds, 
     certified = {i["path"]: i["sha256"] for i in twin["items"] if i["kind"] == "file"}
     assert certified == before
     assert sorted(i["path"] for i in twin["items"] if i["kind"] == "schema") == sorted(schemas)
+    assert any(str(package) in kept for kept in twin["kept"])
     assert certificate.with_suffix(".html").is_file()
     assert "消去証明書" in certificate.with_suffix(".html").read_text(encoding="utf-8")
     last = json.loads(audit.log_path().read_text(encoding="utf-8").splitlines()[-1])
     assert last["command"] == "erase" and last["outcome"] == "ok"
     assert last["outputs"][certificate.name] == hashlib.sha256(certificate.read_bytes()).hexdigest()
     assert twin["audit_chain_head_before_erasure"] == last["prev"]
+
+
+def test_an_emptied_package_folder_goes_and_one_holding_other_files_stays(server, tmp_path):
+    emptied, shared = tmp_path / "emptied", tmp_path / "shared"
+    for folder in (emptied, shared):
+        folder.mkdir()
+        (folder / "KT010.dat").write_bytes(b"x")
+    (shared / "ward-note.txt").write_text("not the tool's", encoding="utf-8")
+    plan = erase.Plan(round_id="PYNONE", roots=[emptied / "KT010.dat", shared / "KT010.dat"],
+                      folders=[emptied, shared])
+    assert erase.carry_out(plan) == []
+    assert not emptied.exists() and [p.name for p in shared.iterdir()] == ["ward-note.txt"]
+    assert [kept for kept in plan.kept if str(shared) in kept] and not [
+        kept for kept in plan.kept if str(emptied) in kept]
+
+
+def test_an_unforeseen_error_is_reported_without_its_text(server):
+    """A database error quoting a value reaches the terminal and audit log as type and place."""
+    with pytest.raises(psycopg2.Error) as caught, db.connect() as connection:
+        with connection.cursor() as cursor:
+            cursor.execute("select %s::integer", (PLANTED["address"],))
+    assert PLANTED["address"] in str(caught.value)  # PostgreSQL does quote it
+    line = migrate.unexpected_error(caught.value)
+    assert PLANTED["address"] not in line and "SQLSTATE 22P02" in line and "test_privacy.py:" in line
+
+
+def test_dbt_output_keeps_its_own_lines_and_withholds_the_databases_words():
+    shown: list[str] = []
+    output = migrate.without_database_text(shown.append)
+    for line in ("12:00:01  1 of 2 ERROR creating sql table model x.int_amounts",
+                 "12:00:02    Database Error in model int_amounts (models/x.sql)",
+                 '  invalid input syntax for type integer: "' + PLANTED["address"] + '"',
+                 "  DETAIL:  Key (name)=(" + PLANTED["phone"] + ") already exists.",
+                 "12:00:03  Done. PASS=1 WARN=0 ERROR=1 SKIP=0 TOTAL=2"):
+        output(line)
+    text = "\n".join(shown)
+    assert PLANTED["address"] not in text and PLANTED["phone"] not in text
+    assert "int_amounts (models/x.sql)" in text and "Done. PASS=1" in text and "withheld" in text
