@@ -93,7 +93,7 @@ def baseline(round_id: str) -> tuple[float, float, int, int]:
 def drop_round(round_id: str) -> None:
     with db.connect() as connection, connection.cursor() as cursor:
         cursor.execute("select nspname from pg_namespace where nspname like %s",
-                       (f"{round_id.lower()}\\_%",))
+                       (db.round_schema_pattern(round_id),))
         for (schema,) in cursor.fetchall():
             cursor.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(schema)))
 

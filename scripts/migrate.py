@@ -10,17 +10,22 @@ Every message names keys, counts and files only, never a resident's data.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import difflib
 import json
 import os
 import re
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NoReturn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import psycopg2  # noqa: E402
 
 from nhi_migration import (  # noqa: E402
     audit,
@@ -32,19 +37,61 @@ from nhi_migration import (  # noqa: E402
     handlers,
     layouts,
     load,
+    locks,
+    overflow,
     paths,
     pgcluster,
     report,
+    seeds,
     state,
     validate,
     verify_pack,
 )
 
-ROUND_PATTERN = re.compile(r"[\x21-\x7e]{6}")
-
-
 class Refusal(Exception):
     """A one-line reason the command stops (exit code 1)."""
+
+
+class UsageError(Refusal):
+    """The command line itself is wrong: one line saying what and how to get help."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a mistake is one audited ``REFUSED:`` line (exit 1), not a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        hint = _closest_option(self, message)
+        raise UsageError(f"{self.prog}: {message}{hint}. See `{self.prog} --help`")
+
+    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
+        """Name a mistyped option first: argparse would only say what is missing."""
+        words = list(sys.argv[1:] if args is None else args)
+        command = next((w for w in words if not w.startswith("-")), None)
+        choices = next((a.choices for a in self._actions
+                        if isinstance(a, argparse._SubParsersAction)), {})
+        if command in choices:
+            sub = choices[command]
+            known = {o for action in sub._actions for o in action.option_strings}
+            known |= {o for action in self._actions for o in action.option_strings}
+            for word in words:
+                option = word.split("=", 1)[0]
+                if option.startswith("--") and option not in known:
+                    sub.error(f"unrecognized arguments: {option}")
+        return super().parse_args(args, namespace)
+
+
+def _closest_option(parser: argparse.ArgumentParser, message: str) -> str:
+    """", did you mean --input?" for a mistyped flag or subcommand, else ""."""
+    unknown = re.findall(r"(?:unrecognized arguments|invalid choice): '?(\S+?)'?(?:\s|$|\()",
+                         message)
+    known = [option for action in parser._actions for option in action.option_strings]
+    known += [choice for action in parser._actions
+              if isinstance(action, argparse._SubParsersAction) for choice in action.choices]
+    for word in unknown:
+        close = difflib.get_close_matches(word.split("=")[0], known, n=1, cutoff=0.6)
+        if close:
+            return f" (did you mean {close[0]}?)"
+    return ""
 
 
 def say(message: str) -> None:
@@ -52,23 +99,54 @@ def say(message: str) -> None:
 
 
 def round_id(text: str) -> str:
-    if not ROUND_PATTERN.fullmatch(text):
-        raise argparse.ArgumentTypeError(
-            "a round is 6 printable ASCII characters without a space, e.g. TEST01 or PROD01")
-    return text
+    try:
+        return paths.check_round(text)
+    except paths.BadRound as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def as_of_date(text: str) -> str:
     try:
-        return dt.date.fromisoformat(text).isoformat()
+        day = dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError("基準日 must be a real date written YYYY-MM-DD") from None
+        raise argparse.ArgumentTypeError(
+            "基準日 (as-of date) must be a real date written YYYY-MM-DD") from None
+    today = dt.date.today()
+    if day > today:
+        raise argparse.ArgumentTypeError(
+            f"基準日 (as-of date) {day.isoformat()} is after today ({today.isoformat()}): the "
+            "extract cannot have been taken on a day that has not come; give the day it "
+            "was taken")
+    return day.isoformat()
 
 
 def positive_int(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError("must be a positive whole number")
     return int(text)
+
+
+def check_out_folder(out: Path) -> None:
+    """Refuse, before the round starts, an output folder the package cannot be written to.
+
+    The package is written beside ``out`` first (``.<name>.incomplete``) and renamed, so
+    ``out``'s parent must be a folder the tool can write (or create), and ``out`` must be a
+    folder or not exist yet.
+    """
+    if out.exists() and not out.is_dir():
+        raise Refusal(f"--out {out} is a file, not a folder: give a folder for the package "
+                      "(it is created when missing)")
+    ancestor = out.absolute().parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise Refusal(f"--out {out}: {ancestor} is a file, so no folder can be made below it: "
+                      "give a folder for the package")
+    read_only = bool(os.statvfs(ancestor).f_flag & os.ST_RDONLY)
+    if read_only or not os.access(ancestor, os.W_OK | os.X_OK):
+        raise Refusal(f"--out {out}: the tool cannot write in {ancestor}"
+                      f"{' (a read-only file system)' if read_only else ''}: give a folder "
+                      "you can write to")
 
 
 def parameters_from(args: argparse.Namespace) -> dbt_runner.RoundParameters:
@@ -190,10 +268,23 @@ def step_build(parameters: dbt_runner.RoundParameters) -> None:
     receipt_path(parameters.round_id).unlink(missing_ok=True)
     code = dbt_runner.run_dbt(["build"], parameters, output=without_database_text(say))
     if code != 0:
+        if not server_answers():
+            raise Refusal(f"dbt build of round {parameters.round_id} stopped: "
+                          + SERVER_STOPPED)
         reasons = build_failures(parameters.round_id)
         raise Refusal("dbt build failed, nothing is exported: "
                       + ("; ".join(reasons[:5]) if reasons else f"exit code {code}"))
     say(f"[build] done in {time.perf_counter() - started:.1f} s")
+
+
+def server_answers() -> bool:
+    """True when the database server still accepts a connection and a query."""
+    try:
+        with db.connect() as connection, connection.cursor() as cursor:
+            cursor.execute("select 1")
+        return True
+    except psycopg2.OperationalError:
+        return False
 
 
 def refusal_details(project: layouts.Project, parameters: dbt_runner.RoundParameters) -> list[str]:
@@ -216,6 +307,31 @@ def refusal_details(project: layouts.Project, parameters: dbt_runner.RoundParame
     return details
 
 
+def validation_refusal(project: layouts.Project, parameters: dbt_runner.RoundParameters,
+                       failed: list[str]) -> str:
+    """The one line for a failed validation: the cause staff can act on, first."""
+    heading = f"validation failed ({len(failed)} expectation(s))"
+    with db.connect() as connection, connection.cursor() as cursor:
+        cursor.execute(f"select count(*) from {project.relations['kt010_households']}")
+        (households,) = cursor.fetchone()
+    if households != parameters.expected_households:
+        return (f"{heading}: KT010 holds {households:,} households but --expected-households "
+                f"is {parameters.expected_households:,}. Check the ward's figure; if it is "
+                "right, ward staff see which households differ with `migrate.py verify-pack "
+                f"--round {parameters.round_id}` (every household named in the exceptions, "
+                "EXCEPTIONS.csv of the package) before the round is run again")
+    offences = overflow.find(project)
+    if offences:
+        listing = paths.round_work_dir(parameters.round_id) / "out-of-range-rows.csv"
+        overflow.write_list(offences, listing)
+        for offence in offences[:200]:
+            say(f"  OUT OF RANGE {offence.file_id}.{offence.field} ← {offence.where()}")
+        return (f"{heading}: {overflow.summary(offences)}. Every row is listed (keys and "
+                f"lines only) in {listing}; ward staff correct those rows in the legacy "
+                "system and take the extract again")
+    return f"{heading}: " + "; ".join(failed[:3])
+
+
 def step_validate(parameters: dbt_runner.RoundParameters) -> dict:
     say(f"[validate] Great Expectations checkpoint for round {parameters.round_id}")
     started = time.perf_counter()
@@ -235,8 +351,7 @@ def step_validate(parameters: dbt_runner.RoundParameters) -> dict:
             say(f"  FAILED {line}")
         for line in refusal_details(project, parameters):
             say(f"  {line}")
-        raise Refusal(f"validation failed ({len(result.failed)} expectation(s)): "
-                      + "; ".join(result.failed[:3]))
+        raise Refusal(validation_refusal(project, parameters, result.failed))
     return json.loads(receipt_path(parameters.round_id).read_text(encoding="utf-8"))
 
 
@@ -331,7 +446,16 @@ def cmd_load(args: argparse.Namespace, fields: dict) -> None:
     step_load(args.input, args.round, fields)
 
 
+def check_seeds() -> None:
+    """The ward's edited tables, before anything is built (names code, line and fix)."""
+    try:
+        seeds.check_gaiji_map()
+    except seeds.SeedProblem as exc:
+        raise Refusal(f"the gaiji map is wrong, nothing was built: {exc}") from None
+
+
 def cmd_build(args: argparse.Namespace, fields: dict) -> None:
+    check_seeds()
     say(f"database: {db.ensure_server()}")
     step_build(parameters_from(args))
 
@@ -343,6 +467,7 @@ def cmd_validate(args: argparse.Namespace, fields: dict) -> None:
 
 
 def cmd_export(args: argparse.Namespace, fields: dict) -> None:
+    check_out_folder(args.out)
     say(f"database: {db.ensure_server()}")
     parameters = parameters_from(args)
     try:
@@ -357,6 +482,8 @@ def cmd_run(args: argparse.Namespace, fields: dict) -> None:
     """A whole round: load → dbt build → validation → export, then the summary."""
     started = time.perf_counter()
     parameters = parameters_from(args)
+    check_out_folder(args.out)
+    check_seeds()
     say(f"database: {db.ensure_server()}")
     try:
         step_load(args.input, args.round, fields)
@@ -460,7 +587,7 @@ def add_round(parser: argparse.ArgumentParser, *, full: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="migrate.py",
         description="Move a legacy NHI delinquency extract into the new system's setup "
         "data: load → dbt build → validation → export. Uses the PostgreSQL server named "
@@ -541,13 +668,16 @@ def audit_command_name(args: argparse.Namespace) -> str:
     return f"audit-{args.action}" if args.command == "audit" else args.command
 
 
-def unexpected_error(exc: Exception) -> str:
+def unexpected_error(exc: BaseException) -> str:
     """One line for an error the tool did not foresee: its type and where it arose.
 
     The error's own text is left out: a database or library message may quote a value
-    from a record, and this line reaches the terminal and the audit log.
+    from a record, and this line reaches the terminal and the audit log. The place named
+    is the tool's own frame nearest the failure, not a line inside a library.
     """
-    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    frames = traceback.extract_tb(exc.__traceback__) if exc.__traceback__ else []
+    own = [f for f in frames if _is_own_code(f.filename)]
+    frame = (own or frames or [None])[-1]
     where = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""
     code = getattr(exc, "pgcode", None)
     sqlstate = f" (SQLSTATE {code})" if code else ""
@@ -556,26 +686,85 @@ def unexpected_error(exc: Exception) -> str:
             "fails again, report this line (it holds no data) to the tool's maintainers")
 
 
+def _is_own_code(filename: str) -> bool:
+    path = Path(filename).resolve()
+    return SCRIPTS_DIR in path.parents and ".venv" not in path.parts
+
+
+SCRIPTS_DIR = Path(__file__).resolve().parent
+
+
+def _command_words(argv: list[str]) -> dict[str, str]:
+    """What an audit record can say of a command line argparse refused: the command and
+    the operator when they are recognisable (nothing else is taken from it)."""
+    fields = {"command": "-", "operator": "-"}
+    commands = {"run", "load", "build", "validate", "export", "compare", "verify-pack",
+                "erase", "audit", "db"}
+    words = [w for w in argv if not w.startswith("-")]
+    if words and words[0] in commands:
+        fields["command"] = words[0]
+    for index, word in enumerate(argv):
+        value = (argv[index + 1] if word == "--operator" and index + 1 < len(argv)
+                 else word.split("=", 1)[1] if word.startswith("--operator=") else None)
+        if value and handlers.OPERATOR_ID.fullmatch(value):
+            fields["operator"] = value
+    return fields
+
+
+ROUND_COMMANDS = ("load", "build", "validate", "export", "run", "verify-pack", "erase")
+
+
+@contextlib.contextmanager
+def round_in_use(args: argparse.Namespace) -> Iterator[None]:
+    """Hold the round's lock for the command (commands that change or read a round)."""
+    if args.command not in ROUND_COMMANDS:
+        yield
+        return
+    twin = paths.case_twin(args.round)
+    if twin:
+        raise Refusal(f"round {args.round} differs only in case from round {twin} on this "
+                      "machine; schemas are named in lower case, so they would share them: "
+                      f"use {twin}, or another name")
+    with locks.round_lock(args.round):
+        yield
+
+
+def database_stopped(exc: BaseException) -> bool:
+    """True when the error is the server going away (stopped, crashed, killed)."""
+    return isinstance(exc, psycopg2.OperationalError) and exc.pgcode in (None, "57P01",
+                                                                         "57P02", "57P03")
+
+
+SERVER_STOPPED = ("the database server stopped or cannot be reached (it was shut down, "
+                  "crashed, or the machine is short of memory or disk); nothing was "
+                  "exported. Start it again (`migrate.py db start` for the embedded cluster) "
+                  "and rerun the round: rerunning is safe, each step replaces what the "
+                  "last one left")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse, check the operator, run, and append one audit record whatever the outcome."""
-    args = build_parser().parse_args(argv)
-    command = audit_command_name(args)
-    fields: dict = {"command": command, "operator": getattr(args, "operator", None) or "-"}
-    for name in ("round", "as_of"):
-        if getattr(args, name, None):
-            fields[name] = getattr(args, name)
+    argv = sys.argv[1:] if argv is None else argv
+    fields: dict = _command_words(argv)
     code, reason = 0, ""
     try:
+        args = build_parser().parse_args(argv)
+        fields = {"command": audit_command_name(args),
+                  "operator": getattr(args, "operator", None) or "-"}
+        for name in ("round", "as_of"):
+            if getattr(args, name, None):
+                fields[name] = getattr(args, name)
         operator = None
         if args.command in handlers.PERSONAL_DATA_COMMANDS:
             operator = handlers.authorise(handlers.handlers_path(args.handlers),
                                           args.operator, args.command)
             fields.update({"role": operator.role, "role_label": operator.role_label})
-        if args.command == "erase":
-            args.func(args, fields, operator)
-        else:
-            args.func(args, fields)
-    except (Refusal, handlers.HandlerError) as exc:
+        with round_in_use(args):
+            if args.command == "erase":
+                args.func(args, fields, operator)
+            else:
+                args.func(args, fields)
+    except (Refusal, handlers.HandlerError, locks.RoundBusy) as exc:
         code, reason = 1, str(exc)
         print(f"REFUSED: {exc}", file=sys.stderr, flush=True)
     except pgcluster.ClusterError as exc:
@@ -588,8 +777,12 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         code, reason = 141, "output closed"
     except Exception as exc:  # noqa: BLE001 - reported without its text, which may hold data
-        code, reason = 3, unexpected_error(exc)
-        print(f"ERROR: {reason}", file=sys.stderr, flush=True)
+        if database_stopped(exc):
+            code, reason = 1, SERVER_STOPPED
+            print(f"REFUSED: {reason}", file=sys.stderr, flush=True)
+        else:
+            code, reason = 3, unexpected_error(exc)
+            print(f"ERROR: {reason}", file=sys.stderr, flush=True)
     fields["outcome"] = "ok" if code == 0 else "refused"
     if reason:
         fields["reason"] = reason[:500]

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import psycopg2
 import psycopg2.extensions
 
-from . import pgcluster
+from . import paths, pgcluster
 
 
 _embedded: pgcluster.Cluster | None = None
@@ -58,4 +58,22 @@ def connect() -> Iterator[psycopg2.extensions.connection]:
 
 def schema_name(round_id: str, layer: str) -> str:
     """The schema of one layer of one round: ``test01_raw``, ``test01_marts`` …"""
-    return f"{round_id.lower()}_{layer}"
+    return f"{paths.check_round(round_id).lower()}_{layer}"
+
+
+def round_schema_pattern(round_id: str) -> str:
+    """A LIKE pattern matching this round's schemas and no other round's.
+
+    ``_`` is a LIKE wildcard and may stand in a round name (TEST_1): escaped, so that
+    the pattern of TEST_1 never matches TESTA1's schemas.
+    """
+    prefix = paths.check_round(round_id).lower().replace("_", "\\_")
+    return f"{prefix}\\_%"
+
+
+def round_schemas(round_id: str) -> list[str]:
+    """The schemas of one round on the server (every layer, the loader's too)."""
+    with connect() as connection, connection.cursor() as cursor:
+        cursor.execute("select nspname from pg_namespace where nspname like %s order by 1",
+                       (round_schema_pattern(round_id),))
+        return [name for (name,) in cursor.fetchall()]

@@ -33,6 +33,18 @@ class TrailerFigure:
 
 
 @dataclass(frozen=True)
+class LegacyRows:
+    """Legacy rows a record is made from (a mart's meta ``legacy_rows``): the migrated
+    rows of ``model`` whose ``join`` columns equal the record's key."""
+
+    model: str  # intermediate model, e.g. int_payments
+    table: str  # legacy table, e.g. SHUNO
+    key: str  # the legacy key column as the dump names it, e.g. SHUNO_ID
+    id: str  # the model's column holding that key
+    on: tuple[tuple[str, str], ...]  # (mart column, model column)
+
+
+@dataclass(frozen=True)
 class Layout:
     file_id: str
     model: str
@@ -42,6 +54,7 @@ class Layout:
     key: tuple[str, ...]
     fields: tuple[Field, ...]
     trailer: tuple[TrailerFigure, ...]
+    legacy_rows: tuple[LegacyRows, ...] = ()
 
     @property
     def file_name(self) -> str:
@@ -106,7 +119,10 @@ def read_project(manifest_path: Path) -> Project:
                 key=tuple(meta["key"]), fields=tuple(fields),
                 trailer=tuple(TrailerFigure(item=t["item"], figure=t["figure"],
                                             type=str(t["type"]), width=int(t["width"]))
-                              for t in meta["trailer"])))
+                              for t in meta["trailer"]),
+                legacy_rows=tuple(LegacyRows(model=r["model"], table=r["table"], key=r["key"],
+                                             id=r["id"], on=tuple(r["join"].items()))
+                                  for r in meta.get("legacy_rows", []))))
         if "csv_file" in meta:
             columns = [c for c in node["columns"].values() if "csv_header" in _meta(c)]
             csv_outputs.append(CsvOutput(

@@ -13,6 +13,7 @@ they never quote a value from a record.
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import io
 import re
@@ -29,9 +30,12 @@ from . import db, legacy, wareki
 CHUNK_RECORDS = 20_000
 PROGRESS_EVERY = 500_000
 # Python's cp932 codec maps a few single bytes that Windows-31J does not define
-# (0x80, 0xA0, 0xFD-0xFF) to U+0080 and U+F8F0-U+F8F3: they are not CP932 text. A NUL
-# byte decodes, but is no text either (and no PostgreSQL text can hold it).
-_NOT_CP932 = re.compile("[\x00\u0080\uf8f0-\uf8f3]")
+# (0x80, 0xA0, 0xFD-0xFF) to U+0080 and U+F8F0-U+F8F3: they are not CP932 text.
+_NOT_CP932 = re.compile("[\u0080\uf8f0-\uf8f3]")
+# A NUL byte is CP932 (a control character, which §2 N step (2) turns into U+3000 with
+# every other one), but no PostgreSQL text can hold U+0000: it is carried as U+001A
+# (SUB, ASCII's own "substitute"), a control character that every rule treats alike.
+NUL_STAND_IN = "\x1a"
 _AMOUNT = re.compile(r"-?[0-9]+")
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -78,7 +82,26 @@ class _Tracked:
 
 def _decoded_lines(path: Path, tracked: _Tracked, digest: "hashlib._Hash") -> Iterator[str]:
     """Decode a CP932 file line by line (a CP932 trail byte is never CR or LF)."""
-    with path.open("rb") as handle:
+    try:
+        yield from _decode(path, path.open("rb"), tracked, digest)
+    except OSError as exc:
+        raise LoadError(path.name, tracked.lines + 1 if tracked.lines else None,
+                        f"the file cannot be read ({_os_error(exc)})", UNREADABLE) from None
+
+
+UNREADABLE = ("The medium (or its copy) is unreadable: copy the extract again from the "
+              "legacy system's media and retry.")
+
+
+def _os_error(exc: OSError) -> str:
+    """An OS error by its name and number, never its text (which holds the full path)."""
+    name = errno.errorcode.get(exc.errno or 0, "error")
+    return f"{name}, errno {exc.errno}" if exc.errno else type(exc).__name__
+
+
+def _decode(path: Path, handle: "io.BufferedReader", tracked: _Tracked,
+            digest: "hashlib._Hash") -> Iterator[str]:
+    with handle:
         for raw in handle:
             digest.update(raw)
             tracked.lines += 1
@@ -94,15 +117,21 @@ def _decoded_lines(path: Path, tracked: _Tracked, digest: "hashlib._Hash") -> It
             if bad:
                 raise LoadError(path.name, tracked.lines,
                                 f"character U+{ord(bad.group()):04X} is not CP932 text", DAMAGED)
-            yield text
+            yield text.replace("\x00", NUL_STAND_IN) if "\x00" in text else text
 
 
 def read_records(path: Path, header: tuple[str, ...],
                  digest: "hashlib._Hash | None" = None) -> Iterator[tuple[int, list[str]]]:
     """Yield (line the record starts on, fields) after checking the header; raise LoadError."""
-    if not path.is_file():
+    if path.is_dir():
+        raise LoadError(path.name, None, "is a folder, not a file",
+                        "Every file of legacy-extract.md §1 must be a plain file: " + UNREADABLE)
+    if not path.exists():
         raise LoadError(path.name, None, "the file is missing from the extract",
                         "Every file of legacy-extract.md §1 must be present.")
+    if not path.is_file():
+        raise LoadError(path.name, None, "is not a plain file (a device or a pipe)",
+                        UNREADABLE)
     tracked = _Tracked()
     lines = _decoded_lines(path, tracked, digest or hashlib.sha256())
     reader = csv.reader(lines, strict=True)

@@ -98,8 +98,11 @@ def _code_sets(seeds_schema: str) -> dict[str, list[str]]:
     return {kind: sorted(codes) for kind, codes in sets.items()}
 
 
-def _field_check(layout: layouts.Layout, f: layouts.Field) -> str:
-    """SQL condition true for a value that does not fit its field (no braces: GX formats)."""
+def field_misfit(f: layouts.Field) -> str:
+    """SQL condition true for a value that does not fit its field (no braces: GX formats).
+
+    The one statement of §2's field rules for checking: the gate's expectations and the
+    refusal that names the legacy rows behind a misfit (overflow.py) both use it."""
     column = f'"{f.name}"'
     if f.type == "X":
         return (f"char_length(coalesce({column}, '')) > {f.width} "
@@ -141,7 +144,7 @@ def build_checks(project: layouts.Project, arguments: RoundFacts,
             checks.append(Check(
                 fid, f"{fid}.{f.name}（{f.item}）が {f.type}({f.width}) に収まる（{kind}、§2）",
                 "UnexpectedRowsExpectation",
-                {"unexpected_rows_query": f"select 1 from {{batch}} where {_field_check(layout, f)}"}))
+                {"unexpected_rows_query": f"select 1 from {{batch}} where {field_misfit(f)}"}))
             if f.type == "N" and arguments.is_production:
                 checks.append(Check(
                     fid, f"本番回次：{fid}.{f.name}（{f.item}）に未登録の外字（〓）がない（§4）",

@@ -40,10 +40,9 @@ def run_cli(*args: str, env: dict[str, str] | None = None,
 
 
 def drop_round_schemas(round_id: str) -> None:
+    schemas = db.round_schemas(round_id)
     with db.connect() as connection, connection.cursor() as cursor:
-        cursor.execute("select nspname from pg_namespace where nspname like %s",
-                       (f"{round_id.lower()}\\_%",))
-        for (schema,) in cursor.fetchall():
+        for schema in schemas:
             cursor.execute(f'drop schema "{schema}" cascade')
 
 

@@ -21,7 +21,7 @@ def snapshot(round_id: str) -> dict[str, str]:
     with db.connect() as connection, connection.cursor() as cursor:
         cursor.execute("select table_schema, table_name from information_schema.tables "
                        "where table_schema like %s order by 1, 2",
-                       (f"{round_id.lower()}\\_%",))
+                       (db.round_schema_pattern(round_id),))
         for schema, table in cursor.fetchall():
             cursor.execute(sql.SQL("select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) "
                                    "from {}.{} as t").format(sql.Identifier(schema),

@@ -260,10 +260,7 @@ def listing(round_id: str, package: Path) -> dict[str, str]:
 
 
 def round_schemas(round_id: str) -> list[str]:
-    with db.connect() as connection, connection.cursor() as cursor:
-        cursor.execute("select nspname from pg_namespace where nspname like %s",
-                       (f"{round_id.lower()}\\_%",))
-        return [name for (name,) in cursor.fetchall()]
+    return db.round_schemas(round_id)
 
 
 def test_erase_leaves_nothing_of_the_round_and_certifies_what_was_there(rounds, tmp_path):
