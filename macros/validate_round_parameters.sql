@@ -1,13 +1,14 @@
 {#
-    setup-layouts.md §1: the round is six printable ASCII characters without a space,
+    setup-layouts.md §1: the round is six letters, digits, '_' or '-' (it names folders
+    and schemas),
     基準日 a real date, the expected household count a positive integer. A malformed
     value stops the run before anything is built.
 #}
 {% macro validate_round_parameters() %}
     {%- set round_id = var('round') | string -%}
-    {%- if not modules.re.fullmatch('[\x21-\x7e]{6}', round_id) -%}
+    {%- if not modules.re.fullmatch('[A-Za-z0-9_-]{6}', round_id) -%}
         {{ exceptions.raise_compiler_error(
-            "var 'round' must be 6 printable ASCII characters without a space "
+            "var 'round' must be 6 letters, digits, '_' or '-' "
             ~ "(TEST01, TEST02, PROD01, PROD02); got " ~ (round_id | length) ~ " characters: "
             ~ round_id[:12] ~ ". Pass --vars '{round: TEST01, ...}'.") }}
     {%- endif -%}

@@ -17,6 +17,7 @@ import json
 import os
 import re
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -143,10 +144,20 @@ def check_out_folder(out: Path) -> None:
         raise Refusal(f"--out {out}: {ancestor} is a file, so no folder can be made below it: "
                       "give a folder for the package")
     read_only = bool(os.statvfs(ancestor).f_flag & os.ST_RDONLY)
-    if read_only or not os.access(ancestor, os.W_OK | os.X_OK):
+    if read_only or not _can_create_folder_in(ancestor):
         raise Refusal(f"--out {out}: the tool cannot write in {ancestor}"
                       f"{' (a read-only file system)' if read_only else ''}: give a folder "
                       "you can write to")
+
+
+def _can_create_folder_in(folder: Path) -> bool:
+    """Try it (permissions, ACLs, immutable folders and root on NFS all decide): a probe
+    folder is made and removed at once."""
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".nhi-write-probe-", dir=folder))
+        return True
+    except OSError:
+        return False
 
 
 def parameters_from(args: argparse.Namespace) -> dbt_runner.RoundParameters:

@@ -107,6 +107,10 @@ def _decode(path: Path, handle: "io.BufferedReader", tracked: _Tracked,
             tracked.lines += 1
             tracked.last_had_newline = raw.endswith(b"\n")
             tracked.last_ended_crlf = raw.endswith(b"\r\n")
+            if tracked.lines == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raise LoadError(path.name, 1, "the file starts with a UTF-8 byte-order mark: "
+                                "it was saved again as UTF-8, so it is not the CP932 dump",
+                                DAMAGED)
             try:
                 text = raw.decode("cp932")
             except UnicodeDecodeError as exc:

@@ -80,7 +80,7 @@ def test_cli_help_and_one_line_refusals(tmp_path, server):
     assert len(refusal) == 1 and "no such extract directory" in refusal[0]
     result = run_cli("build", "--round", "TOOLONG1", "--as-of", "2017-11-10",
                      "--expected-households", "1")
-    assert result.returncode == 2 and "6 printable ASCII" in result.stderr
+    assert result.returncode == 1 and "exactly 6 characters" in result.stderr
     result = run_cli("build", "--round", "TEST01", "--as-of", "2017-02-30",
                      "--expected-households", "1")
-    assert result.returncode == 2 and "real date" in result.stderr
+    assert result.returncode == 1 and "real date" in result.stderr
