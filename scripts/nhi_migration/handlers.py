@@ -61,3 +61,13 @@ def authorise(path: Path, operator_id: str | None, command: str) -> Operator:
         raise HandlerError(f"operator {operator_id} ({role}) is not designated for "
                            f"{command} in {path.name}: refused")
     return Operator(id=operator_id, role=role, role_label=roles[role].get("label", role))
+
+
+def organisation(path: Path) -> str:
+    """The ward's name as its handlers file gives it (``organisation:``), or "" if absent."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return ""
+    name = document.get("organisation") if isinstance(document, dict) else None
+    return name.strip() if isinstance(name, str) else ""
