@@ -549,12 +549,15 @@ def cmd_erase(args: argparse.Namespace, fields: dict, operator: handlers.Operato
     files = [i for i in plan.items if i.kind == "file"]
     say(f"  {len(files):,} files ({sum(i.bytes for i in files):,} bytes), "
         f"{len(plan.schemas)} schemas{', the whole cluster' if plan.cluster else ''}")
+    if plan.staging:
+        say(f"  {len(plan.staging)} staging folder(s) of an export that did not finish")
     for kept in plan.kept:
         say(f"  kept: {kept}")
     head = audit.head()
     remaining = erase.carry_out(plan)
-    html_path, json_path = erase.certificate(plan, operator.id, operator.role_label, head,
-                                             remaining, paths.LOCAL_DIR / "certificates")
+    organisation = handlers.organisation(handlers.handlers_path(args.handlers))
+    html_path, json_path = erase.certificate(plan, operator, organisation, head, remaining,
+                                             paths.LOCAL_DIR / "certificates")
     fields["outputs"] = {html_path.name: _sha256(html_path), json_path.name: _sha256(json_path)}
     fields["counts"] = {"files": len(files), "bytes": sum(i.bytes for i in files),
                         "schemas": len(plan.schemas)}

@@ -120,16 +120,23 @@ def verify(path: Path | None = None) -> tuple[int, list[Problem]]:
     return len(lines), problems
 
 
-def records_for_round(round_id: str, path: Path | None = None) -> list[dict]:
+def records(path: Path | None = None) -> list[dict]:
+    """Every readable record, in order (unreadable lines are ``verify``'s to report)."""
     result = []
     for line in _read(path or log_path()):
         try:
             record = json.loads(line)
         except json.JSONDecodeError:
             continue
-        if round_id in (record.get("round"), record.get("from_round"), record.get("to_round")):
+        if isinstance(record, dict):
             result.append(record)
     return result
+
+
+def records_for_round(round_id: str, path: Path | None = None) -> list[dict]:
+    return [record for record in records(path)
+            if round_id in (record.get("round"), record.get("from_round"),
+                            record.get("to_round"))]
 
 
 COMMAND_JA = {

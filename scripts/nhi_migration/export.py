@@ -5,7 +5,9 @@ encoder wrote (髙 → 0xFBFC); this module only streams them in key order, appe
 counts, hashes and writes files. It refuses unless the validation passed for this very
 build. The package is written into a private temporary folder, each file under a
 ``.part`` name renamed when complete, and the folder is renamed to the output folder at
-the end: a crash never leaves a file that looks whole.
+the end: a crash never leaves a file that looks whole. The staging folder
+(``.<out>.incomplete`` beside the output folder) is recorded in the round's state before
+it is made, so that ``erase`` removes it even when the process was killed mid-way.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 
 from psycopg2 import sql
 
-from . import cp932, db, layouts
+from . import cp932, db, layouts, state
 
 PACKAGE_FILES_CSV = ("KT000_CONTROL.csv",)
 MANIFEST = "manifest.json"
@@ -140,10 +142,25 @@ def check_receipt(receipt_path: Path, project: layouts.Project, invocation_id: s
     return receipt
 
 
+def staging_folder(out: Path) -> Path:
+    """Where a package is written before it is moved into ``out``."""
+    return out.parent / f".{out.name}.incomplete"
+
+
+def _round_of(project: layouts.Project) -> str:
+    with db.connect() as connection, connection.cursor() as cursor:
+        cursor.execute(sql.SQL("select round_id from {}").format(
+            sql.SQL(project.relations["round_parameters"])))
+        (round_id,) = cursor.fetchone()
+    return round_id
+
+
 def export(project: layouts.Project, out: Path, basis: dict,
            progress: Callable[[str], None]) -> Package:
     """Write the whole package into ``out`` (replacing a previous package there)."""
-    incomplete = out.parent / f".{out.name}.incomplete"
+    incomplete = staging_folder(out)
+    # Recorded before it exists: a kill -9 from here on leaves a folder erase knows of.
+    state.record_staging(_round_of(project), incomplete)
     if incomplete.exists():
         shutil.rmtree(incomplete)
     incomplete.mkdir(parents=True, mode=0o700)

@@ -84,7 +84,7 @@ def organisation(path: Path) -> str:
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return ""
     value = document.get("organisation") if isinstance(document, dict) else None
-    return value if isinstance(value, str) else ""
+    return value.strip() if isinstance(value, str) else ""
 
 
 def authorise(path: Path, operator_id: str | None, command: str) -> Operator:

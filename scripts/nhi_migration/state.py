@@ -1,8 +1,10 @@
 """What a round has left on this machine, recorded as it happens, for erasure.
 
 ``.local/rounds/<ROUND>/state.json`` lists the extract the round was loaded from (with
-its hashes), every package it exported, and every path the tool created for it. Erase
-reads it and deletes nothing else.
+its hashes), every package it exported, every path the tool created for it, and every
+staging folder an export was about to write (recorded before the folder is made, so that
+erase finds it even after the process was killed). Erase reads it and deletes nothing
+else.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ def read(round_id: str) -> dict:
     path = state_path(round_id)
     if path.is_file():
         return json.loads(path.read_text(encoding="utf-8"))
-    return {"round": round_id, "inputs": {}, "exports": [], "created": []}
+    return {"round": round_id, "inputs": {}, "exports": [], "created": [], "staging": []}
 
 
 def _write(round_id: str, state: dict) -> None:
@@ -48,4 +50,13 @@ def record_created(round_id: str, path: Path) -> None:
     state = read(round_id)
     if str(path.resolve()) not in state["created"]:
         state["created"].append(str(path.resolve()))
+    _write(round_id, state)
+
+
+def record_staging(round_id: str, folder: Path) -> None:
+    """An export's staging folder (``.<out>.incomplete``), recorded before it exists."""
+    state = read(round_id)
+    staging = state.setdefault("staging", [])
+    if str(folder.resolve()) not in staging:
+        staging.append(str(folder.resolve()))
     _write(round_id, state)

@@ -623,3 +623,13 @@ def test_two_rounds_at_once_on_one_cluster_and_one_round_twice_is_refused(
     assert package_hashes(first) == baseline
     assert package_hashes(second).keys() == baseline.keys()
     assert audit.verify()[1] == []
+
+
+def test_erasing_a_round_that_never_existed_is_refused_without_a_certificate(
+        baseline: dict[str, str]) -> None:
+    certificates = paths.LOCAL_DIR / "certificates"
+    before = sorted(certificates.glob("erasure-PYNX05-*")) if certificates.is_dir() else []
+    result = run_cli("erase", "--round", "PYNX05", "--force", operator="V900")
+    assert_one_line(result, "round PYNX05 never existed here", ROUND, "check --round")
+    after = sorted(certificates.glob("erasure-PYNX05-*")) if certificates.is_dir() else []
+    assert after == before
