@@ -10,6 +10,7 @@ else.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from .paths import round_work_dir
@@ -29,8 +30,11 @@ def read(round_id: str) -> dict:
 def _write(round_id: str, state: dict) -> None:
     path = state_path(round_id)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path.write_text(json.dumps(state, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+    # Written beside and renamed: a kill -9 mid-write leaves the previous state, whole.
+    part = path.with_name(f"{path.name}.part")
+    part.write_text(json.dumps(state, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
                     encoding="utf-8")
+    os.replace(part, path)
 
 
 def record_load(round_id: str, folder: Path, hashes: dict[str, str]) -> None:
