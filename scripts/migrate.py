@@ -60,8 +60,17 @@ class UsageError(Refusal):
 class Parser(argparse.ArgumentParser):
     """argparse, but a mistake is one audited ``REFUSED:`` line (exit 1), not a usage dump."""
 
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self.add_argument("-h", "--help", action="help",
+                          help="この説明を表示して終わる。Show this help and exit")
+
     def error(self, message: str) -> NoReturn:
         hint = _closest_option(self, message)
+        if "required" in message and "--operator" in message:
+            hint += ("; this command handles personal data: give --operator ID (a handler "
+                     "the ward designated in its handlers file)")
         raise UsageError(f"{self.prog}: {message}{hint}. See `{self.prog} --help`")
 
     def parse_args(self, args=None, namespace=None):  # type: ignore[override]
@@ -209,10 +218,28 @@ def cmd_db(args: argparse.Namespace, fields: dict) -> None:
             "stopped" if cluster.is_initialised() else "not created")
         say(f"embedded cluster in {cluster.root}: {state}")
     elif args.action == "destroy":
+        operator = handlers.authorise(handlers.handlers_path(args.handlers), args.operator,
+                                      "db-destroy")
+        fields.update({"operator": operator.id, "role": operator.role,
+                       "role_label": operator.role_label})
+        confirm_destroy(cluster.root, args.yes)
         if cluster.root.exists():
             cluster.destroy()
         pgcluster.forget_cluster()
-        say(f"embedded cluster in {cluster.root} removed")
+        say(f"embedded cluster in {cluster.root} removed (専用データベースを削除しました)")
+
+
+def confirm_destroy(root: Path, yes: bool) -> None:
+    """Ask before the whole cluster goes (every round in it), unless --yes was given."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise Refusal("db destroy removes the whole embedded cluster (every round in it): "
+                      "there is no terminal to ask, so give --yes to confirm")
+    answer = input(f"専用データベース {root} をすべての回次ごと削除します。"
+                   "よろしいですか（yes と入力）/ Remove the whole cluster? [yes/no]: ")
+    if answer.strip().lower() != "yes":
+        raise Refusal("db destroy was not confirmed: nothing was removed")
 
 
 def step_load(input_dir: Path, round_id_: str, audit_fields: dict) -> load.LoadReport:
@@ -419,24 +446,25 @@ def _sha256(path: Path) -> str:
 def print_summary(parameters: dbt_runner.RoundParameters, package: export.Package,
                   started: float) -> None:
     project = read_project(parameters.round_id)
-    say(f"[summary] round {parameters.round_id}, 基準日 {parameters.as_of}")
-    say("  records per legacy table (file = _CONTROL.csv = loaded = accounted):")
+    say(f"[summary] 回次 round {parameters.round_id}、基準日 {parameters.as_of}")
+    say("  旧テーブルごとの件数（ファイル = 抽出件数表 = 読込 = 突合）"
+        " records per legacy table (file = _CONTROL.csv = loaded = accounted):")
     for line in report.format_counts(report.table_counts(parameters.round_id)):
         say(line)
-    say("  setup files:")
+    say("  セットアップファイル setup files:")
     for written in package.files:
         if written.name.endswith(".dat"):
             say(f"    {written.name:<10} {written.records:>10,} records")
-    say("  exceptions by category (EXCEPTIONS.csv, staff only):")
+    say("  例外の種類ごとの件数（EXCEPTIONS.csv、職員のみ） exceptions by category:")
     with db.connect() as connection, connection.cursor() as cursor:
         cursor.execute(f"select category, severity, count(*) from "
                        f"{project.relations['exceptions']} group by 1, 2 order by 1, 2")
         for category, severity, count in cursor.fetchall():
             say(f"    {category:<22} {severity:<8} {count:>8,}")
-    say(f"  package: {package.folder}")
+    say(f"  出力パッケージ package: {package.folder}")
     say(f"  validation Data Docs (offline): {gx_dir(parameters.round_id)}/gx/uncommitted/"
         "data_docs/local_site/index.html")
-    say(f"[summary] done in {time.perf_counter() - started:.1f} s")
+    say(f"[summary] 完了 done in {time.perf_counter() - started:.1f} s")
 
 
 def refuse_and_clean(out: Path | None, round_id_: str) -> None:
@@ -585,101 +613,140 @@ def cmd_audit(args: argparse.Namespace, fields: dict) -> None:
 
 
 # --- argument parsing -------------------------------------------------------------------
-def add_operator(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--operator", metavar="ID",
-                        help="the designated handler running this command (handlers file)")
+def add_operator(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
+    parser.add_argument("--operator", metavar="ID", required=required,
+                        help="操作する取扱者の ID（区の取扱者ファイルで指定された者）。"
+                        "The designated handler running this command (handlers file)")
 
 
 def add_round(parser: argparse.ArgumentParser, *, full: bool) -> None:
     parser.add_argument("--round", required=True, type=round_id,
-                        help="extraction round, 6 characters: TEST01, TEST02, PROD01, PROD02")
+                        help="抽出回次（英数字・_・- の 6 文字：TEST01、TEST02、PROD01、PROD02）。"
+                        "Extraction round, 6 letters, digits, '_' or '-'")
     if full:
-        parser.add_argument("--as-of", required=True, type=as_of_date,
-                            help="基準日 (the day the extract was taken), YYYY-MM-DD")
+        parser.add_argument("--as-of", required=True, type=as_of_date, metavar="YYYY-MM-DD",
+                            help="基準日（抽出した日、今日以前）。The day the extract was taken")
         parser.add_argument("--expected-households", required=True, type=positive_int,
-                            help="the ward's control figure: KT010 must hold exactly this many")
+                            metavar="N",
+                            help="区の管理件数：KT010 の世帯数がこれと一致しなければ出力しない。"
+                            "The ward's control figure for KT010")
+
+
+def _input(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--input", required=True, type=Path, metavar="DIR",
+                        help="抽出データのフォルダー（SETAI.csv … _CONTROL.csv）。Extract folder")
+
+
+def _out(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", required=True, type=Path, metavar="DIR",
+                        help="出力パッケージのフォルダー（なければ作る）。Output package folder")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="migrate.py",
-        description="Move a legacy NHI delinquency extract into the new system's setup "
-        "data: load → dbt build → validation → export. Uses the PostgreSQL server named "
-        "by PG* variables, or starts the project's own embedded cluster. Exits 1 with a "
-        "one-line reason whenever the round must not export.",
+        description="国保滞納整理データの移行：読込 → 変換（dbt build）→ 検証 → 出力。"
+        "Move a legacy NHI delinquency extract into the new system's setup data: load → "
+        "dbt build → validation → export. Uses the PostgreSQL server named by PG* "
+        "variables, or starts the project's own embedded cluster. A command that must not "
+        "go on exits 1 with one line REFUSED: … (what, where, what to do).",
     )
     parser.add_argument("--handlers", type=Path, default=None, metavar="FILE",
-                        help="the ward's handlers file (default: $NHI_HANDLERS or handlers.yml)")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+                        help="区の取扱者ファイル（既定：$NHI_HANDLERS か handlers.yml）。"
+                        "The ward's handlers file")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                title="コマンド (commands)")
 
-    p = sub.add_parser("run", help="a whole round: load → build → validate → export")
-    p.add_argument("--input", required=True, type=Path, help="extract directory")
+    def command(name: str, summary: str, function: Callable) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=summary, description=summary)
+        p.set_defaults(func=function)
+        return p
+
+    p = command("run", "回次の一括実行（読込・変換・検証・出力）。A whole round: load → "
+                "build → validate → export", cmd_run)
+    _input(p)
     add_round(p, full=True)
-    p.add_argument("--out", required=True, type=Path, help="output package directory")
+    _out(p)
     add_operator(p)
-    p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("load", help="load an extract directory into the round's raw schema")
-    p.add_argument("--input", required=True, type=Path, help="extract directory")
+    p = command("load", "抽出データを回次の raw スキーマに読み込む（壊れていれば何も変えない）。"
+                "Load an extract into the round's raw schema", cmd_load)
+    _input(p)
     add_round(p, full=False)
     add_operator(p)
-    p.set_defaults(func=cmd_load)
 
-    p = sub.add_parser("build", help="dbt build of the round (models, seeds, tests)")
+    p = command("build", "変換（dbt build：モデル・単体テスト・データテスト）。dbt build of "
+                "the round", cmd_build)
     add_round(p, full=True)
     add_operator(p)
-    p.set_defaults(func=cmd_build)
 
-    p = sub.add_parser("validate", help="Great Expectations checkpoint on the round's build")
+    p = command("validate", "検証（Great Expectations）。The validation gate on the round's "
+                "build", cmd_validate)
     add_round(p, full=True)
     add_operator(p)
-    p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("export", help="write the output package (needs a passed validation)")
+    p = command("export", "セットアップデータの出力（検証に合格した build だけ）。Write the "
+                "output package (needs a passed validation)", cmd_export)
     add_round(p, full=True)
-    p.add_argument("--out", required=True, type=Path, help="output package directory")
+    _out(p)
     add_operator(p)
-    p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("compare", help="what changed between two rounds (keys and counts)")
-    p.add_argument("--from", dest="from_round", required=True, type=round_id, metavar="ROUND")
-    p.add_argument("--to", dest="to_round", required=True, type=round_id, metavar="ROUND")
+    p = command("compare", "2 つの回次の違い（件数・合計・世帯番号）。What changed between "
+                "two rounds (keys and counts)", cmd_compare)
+    p.add_argument("--from", dest="from_round", required=True, type=round_id, metavar="ROUND",
+                   help="比べる元の回次。The earlier round")
+    p.add_argument("--to", dest="to_round", required=True, type=round_id, metavar="ROUND",
+                   help="比べる先の回次。The later round")
     add_operator(p)
-    p.set_defaults(func=cmd_compare)
 
-    p = sub.add_parser("verify-pack", help="staff only: the verification workbook (xlsx)")
+    p = command("verify-pack", "職員検証用ブック（xlsx、職員のみ）。Staff only: the "
+                "verification workbook", cmd_verify_pack)
     add_round(p, full=False)
-    p.add_argument("--out", type=Path, default=None,
-                   help="where to write the workbook (default: the round's work folder)")
+    p.add_argument("--out", type=Path, default=None, metavar="FILE",
+                   help="ブックの保存先（既定：回次の作業フォルダー）。Where to write the workbook")
     add_operator(p)
-    p.set_defaults(func=cmd_verify_pack)
 
-    p = sub.add_parser("erase", help="erase everything the round left here; certificate")
+    p = command("erase", "回次がこの機械に残したものを消去し、消去証明書を作る。Erase what the "
+                "round left here; certificate of erasure", cmd_erase)
     add_round(p, full=False)
     p.add_argument("--delivered", type=Path, default=None, metavar="MANIFEST",
-                   help="the package's manifest.json as the ward received it")
+                   help="区が受け取った manifest.json（出力フォルダーの外にある写し）。The "
+                   "package's manifest.json as the ward received it")
     p.add_argument("--force", action="store_true",
-                   help="erase the output package even though its delivery is not confirmed")
+                   help="受領の確認なしに出力パッケージも消去する。Erase the package though "
+                   "its delivery is not confirmed")
     p.add_argument("--cluster", action="store_true",
-                   help="also erase the whole embedded PostgreSQL cluster")
+                   help="専用の PostgreSQL クラスタ全体も消去する。Also erase the whole "
+                   "embedded cluster")
     add_operator(p)
-    p.set_defaults(func=cmd_erase)
 
-    p = sub.add_parser("audit", help="verify the audit log, or report a round's handling")
-    p.add_argument("action", choices=("verify", "report"))
-    p.add_argument("--round", type=round_id, default=None, help="the round to report")
-    add_operator(p)
-    p.set_defaults(func=cmd_audit)
+    p = command("audit", "監査ログの検証（verify）、回次の取扱記録の報告（report）。Verify the "
+                "audit log, or report a round's handling", cmd_audit)
+    p.add_argument("action", choices=("verify", "report"),
+                   help="verify：改ざんの検査、report：取扱記録の報告（--round が必要）")
+    p.add_argument("--round", type=round_id, default=None,
+                   help="報告する回次（report のとき）。The round to report")
+    add_operator(p, required=False)
 
-    p = sub.add_parser("db", help="start, stop, inspect or remove the embedded cluster")
+    p = command("db", "専用データベースの起動・停止・状態・削除。Start, stop, inspect or "
+                "remove the embedded cluster", cmd_db)
     p.add_argument("action", choices=("start", "stop", "status", "destroy", "env"),
-                   help="env: start unless a server is configured, print shell exports")
-    p.set_defaults(func=cmd_db)
+                   help="start 起動、stop 停止、status 状態、destroy 削除（取扱責任者のみ、"
+                   "確認あり）、env シェル用の環境変数を表示")
+    p.add_argument("--operator", metavar="ID", default=None,
+                   help="destroy のとき：取扱責任者の ID。For destroy: the responsible "
+                   "person's ID")
+    p.add_argument("--yes", action="store_true",
+                   help="destroy の確認を省く（端末がないとき）。Confirm destroy without asking")
     return parser
 
 
 def audit_command_name(args: argparse.Namespace) -> str:
-    return f"audit-{args.action}" if args.command == "audit" else args.command
+    if args.command == "audit":
+        return f"audit-{args.action}"
+    if args.command == "db" and args.action == "destroy":
+        return "db-destroy"
+    return args.command
 
 
 def unexpected_error(exc: BaseException) -> str:

@@ -16,6 +16,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import jst
 from .paths import LOCAL_DIR
 
 GENESIS = "0" * 64
@@ -144,22 +145,58 @@ COMMAND_JA = {
     "export": "セットアップデータの出力", "run": "回次の一括実行（読込・変換・検証・出力）",
     "compare": "回次の比較", "verify-pack": "職員検証用ブックの作成", "erase": "消去",
     "audit-verify": "監査ログの検証", "audit-report": "取扱記録の報告", "db": "データベースの操作",
+    "db-destroy": "専用データベースの削除", "-": "（コマンド不明）",
 }
 
 
+# What kind of refusal a record's (English, vendor-facing) reason is, in staff's words.
+REASON_JA = (
+    ("load refused", "抽出データの不備のため読み込みを拒否（データベースは変更なし）"),
+    ("dbt build failed", "変換（dbt build）が失敗"),
+    ("dbt build of round", "変換中にデータベースが停止"),
+    ("validation failed", "検証で不合格"),
+    ("export refused", "出力を拒否"),
+    ("erase refused", "消去を拒否"),
+    ("erasure incomplete", "消去が完了していない"),
+    ("round ", "回次の指定の問題"),
+    ("the gaiji map is wrong", "外字対応表の誤り（何も作っていない）"),
+    ("the database server stopped", "データベースが停止"),
+    ("--out", "出力先の指定の誤り"),
+    ("migrate.py", "コマンドの指定の誤り"),
+    ("operator", "取扱者の指定の問題"),
+    ("no handlers file", "取扱者ファイルがない"),
+    ("unexpected", "想定外のエラー（内容は伏せて記録）"),
+)
+
+
+def reason_ja(reason: str) -> str:
+    """A Japanese name for the kind of a refusal (the English details stay for the vendor)."""
+    if "is not a valid handlers file" in reason:
+        return "取扱者ファイルの形式の誤り"
+    if "is in use by another command" in reason:
+        return "同じ回次を別のコマンドが使用中"
+    return next((ja for start, ja in REASON_JA if reason.startswith(start)), "中止")
+
+
 def report(round_id: str, path: Path | None = None) -> list[str]:
-    """記録の報告（特記事項 14）: the handling history of a round, in Japanese."""
+    """記録の報告（特記事項 14）: the handling history of a round, in Japanese, times in JST."""
     records = records_for_round(round_id, path)
     count, problems = verify(path)
     lines = [f"取扱記録の報告（特記事項 14）— 抽出回次 {round_id}",
+             f"作成日時: {jst.shown(jst.now())}（日本時間）",
              f"監査ログ: {count} 件の記録、改ざんの検査: "
              + ("異常なし" if not problems else f"異常あり（{len(problems)} 件）"),
              f"この回次の記録: {len(records)} 件", ""]
     for record in records:
-        outcome = "完了" if record.get("outcome") == "ok" else f"中止（{record.get('reason', '')}）"
-        lines.append(f"{record['seq']:>5}  {record['time']}  取扱者 {record.get('operator', '-')}"
+        reason = str(record.get("reason", ""))
+        outcome = ("完了" if record.get("outcome") == "ok" else
+                   f"中止：{reason_ja(reason)}")
+        lines.append(f"{record['seq']:>5}  {jst.shown(record['time'])}  取扱者 "
+                     f"{record.get('operator', '-')}"
                      f"（{record.get('role_label', record.get('role', '-'))}）  "
                      f"{COMMAND_JA.get(record['command'], record['command'])}  {outcome}")
+        if reason and record.get("outcome") != "ok":
+            lines.append(f"       詳細（英語、受託者向け）: {reason}")
         if record.get("as_of"):
             lines.append(f"       基準日 {record['as_of']}")
         for label, key in (("入力", "inputs"), ("出力", "outputs")):

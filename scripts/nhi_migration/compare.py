@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from psycopg2 import sql
 
-from . import db
+from . import db, jst
 
 FIGURES = ("record_count", "arrears_total", "assessed_total", "paid_total", "unpaid_total",
            "premium_total", "late_fee_total", "negotiation_count", "pledged_total",
@@ -74,23 +74,25 @@ def compare(from_round: str, to_round: str) -> Comparison:
 
 
 def format_comparison(result: Comparison) -> list[str]:
+    """The comparison as staff read it: Japanese headings (English beside), JST time."""
     def number(value: int | None) -> str:
         return "-" if value is None else f"{value:,}"
 
-    lines = [f"{result.from_round} → {result.to_round}",
-             f"  {'FILE':<6} {'FIGURE':<18} {result.from_round:>16} {result.to_round:>16} "
-             f"{'CHANGE':>14}"]
+    lines = [f"回次の比較 {result.from_round} → {result.to_round}"
+             f"（作成 {jst.shown(jst.now())}）",
+             f"  {'ファイル':<4} {'項目 FIGURE':<16} {result.from_round:>16} {result.to_round:>16} "
+             f"{'増減 CHANGE':>12}"]
     for file_id, figure, before, after in result.totals:
         change = "" if before == after else (
-            f"{(after or 0) - (before or 0):+,}" if None not in (before, after) else "changed")
+            f"{(after or 0) - (before or 0):+,}" if None not in (before, after) else "変更あり")
         lines.append(f"  {file_id:<6} {figure:<18} {number(before):>16} {number(after):>16} "
                      f"{change:>14}")
-    for label, keys in (("households added", result.added),
-                        ("households removed", result.removed)):
+    for label, keys in (("追加された世帯 households added", result.added),
+                        ("なくなった世帯 households removed", result.removed)):
         lines.append(f"  {label}: {len(keys):,}")
         for start in range(0, len(keys), 8):
             lines.append("    " + " ".join(keys[start:start + 8]))
-    lines.append(f"  {'EXCEPTIONS':<24} {result.from_round:>10} {result.to_round:>10}")
+    lines.append(f"  {'例外の種類 EXCEPTIONS':<20} {result.from_round:>10} {result.to_round:>10}")
     for category, before, after in result.exceptions:
         lines.append(f"  {category:<24} {before:>10,} {after:>10,}")
     return lines

@@ -28,15 +28,14 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import psycopg2
 from psycopg2 import sql
 
-from . import audit, db, export, handlers, pgcluster, state
+from . import audit, db, export, handlers, jst, pgcluster, state
 from .paths import LOCAL_DIR, round_work_dir
 
-JST = ZoneInfo("Asia/Tokyo")
+JST = jst.JST
 LAYERS = ("raw", "staging", "intermediate", "marts", "export", "verification", "seeds",
           "functions")
 # The certificate's summary, in this order: (Japanese, English) name of each category.
