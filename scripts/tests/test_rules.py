@@ -157,3 +157,26 @@ def test_documented_columns_are_the_models_real_columns(built_small_round: str):
         checked += 1
     assert checked >= 38
     assert (target / "static_index.html").is_file()
+
+
+def test_every_setup_field_names_the_legacy_columns_it_comes_from() -> None:
+    """Staff trace a field without the graph: its description names the legacy table and
+    column(s) it is made from (or says it has none), and every name it gives exists."""
+    import yaml
+
+    sources = yaml.safe_load(paths.SOURCES_YML.read_text(encoding="utf-8"))
+    columns = {table["name"].upper(): {c["name"].upper() for c in table.get("columns", [])}
+               for source in sources["sources"] for table in source["tables"]}
+    known = set().union(*columns.values())
+    marts = yaml.safe_load((paths.PROJECT_DIR / "models" / "marts" / "_marts__models.yml")
+                           .read_text(encoding="utf-8"))
+    for model in marts["models"]:
+        for column in model.get("columns", []):
+            if "width" not in (column.get("meta") or {}):
+                continue
+            text = column["description"]
+            named = [w for w in re.findall(r"[A-Z][A-Z_]{2,}", text) if w in known]
+            assert named or "旧システムの列なし" in text, f"{model['name']}.{column['name']}"
+            for table, name in re.findall(r"\b([A-Z_]{4,})\.([A-Z_]{3,})\b", text):
+                if table in columns:
+                    assert name in columns[table], f"{model['name']}.{column['name']}: {table}.{name}"
