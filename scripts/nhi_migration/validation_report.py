@@ -34,7 +34,8 @@ JST = ZoneInfo("Asia/Tokyo")
 # setup-layouts.md §8; the ROUND suite checks across files.
 TITLES = {
     "KT010": "滞納世帯", "KT020": "世帯員", "KT030": "期別調定", "KT040": "収納履歴",
-    "KT050": "交渉経過", "KT060": "分納誓約", "KT070": "差押", "KT080": "執行停止・不納欠損",
+    "KT050": "交渉経過", "KT060": "分納誓約", "KT070": "差押",
+    "KT080": "執行停止・不納欠損",
     "ROUND": "回次全体（ファイル間の突合・回次の指定）",
 }
 ROUND_SUITE = "ROUND"
@@ -142,11 +143,15 @@ def collect(result: CheckpointResult, relations: Mapping[str, str]) -> list[Suit
                                key=lambda r: order.get(r.expectation_config.id, 0)):
                 config = item.expectation_config
                 success = bool(item.success)
-                lines.append(Line(
-                    description=config.description or config.type, expectation=config.type,
-                    success=success,
-                    observed=_observed(cursor, relation, rows, config.type, config.kwargs,
-                                       success)))
+                if (item.exception_info or {}).get("raised_exception"):
+                    # GX could not run it (its message is not shown: it may quote a value)
+                    observed = "検査を実行できませんでした（エラー）"
+                else:
+                    observed = _observed(cursor, relation, rows, config.type, config.kwargs,
+                                         success)
+                lines.append(Line(description=config.description or config.type,
+                                  expectation=config.type, success=success,
+                                  observed=observed))
             lines.sort(key=lambda line: line.success)  # stable: failed first, else in order
             suites.append(SuiteResult(name, rows, tuple(lines)))
     suites.sort(key=lambda s: (s.failed == 0, s.name == ROUND_SUITE, s.name))
@@ -194,7 +199,8 @@ def summary_line(suites: list[SuiteResult]) -> str:
     if not failed:
         return f"合格：検査 {total:,} 件すべて合格しました。"
     where = "、".join(s.name for s in suites if s.failed)
-    return f"不合格：検査 {total:,} 件のうち {failed:,} 件が不合格です（{where}）。この回次は出力できません。"
+    return (f"不合格：検査 {total:,} 件のうち {failed:,} 件が不合格です（{where}）。"
+            "この回次は出力できません。")
 
 
 def render(facts: RoundFacts, run_time: dt.datetime, suites: list[SuiteResult]) -> str:

@@ -98,8 +98,9 @@ def test_the_report_states_the_round_and_every_expectation_with_its_status(passe
     assert sorted(d for _, _, d in rows) == sorted(escape(d) for d in descriptions)
     assert {(c, s) for c, s, _ in rows} == {("pass", "✔ 合格")}
     assert f"合格：検査 {len(descriptions)} 件すべて合格しました。" in text
-    assert f"KT010 の件数 = 期待世帯数 {HOUSEHOLDS}（§1 expected households） " \
-           f"expect_table_row_count_to_equal 実際 {HOUSEHOLDS} 件（期待 {HOUSEHOLDS} 件）" in text
+    assert (f"KT010 の件数 = 期待世帯数 {HOUSEHOLDS}（§1 expected households） "
+            f"expect_table_row_count_to_equal 実際 {HOUSEHOLDS} 件（期待 {HOUSEHOLDS} 件）"
+            ) in text
     assert "不適合 0 行" in text
     for file_id in [f"KT0{n}0.dat" for n in range(1, 9)] + ["ROUND"]:
         assert f'href="#{file_id.removesuffix(".dat")}"' in html, file_id
@@ -117,7 +118,8 @@ def test_a_failing_round_shows_the_failure_first_and_in_words(failed):
     html, text = failed.html, _text(failed.html)
     assert str(failed.page) in failed.result.stdout
     total = len(failed.descriptions())
-    assert f"不合格：検査 {total} 件のうち 1 件が不合格です（KT010）。この回次は出力できません。" in text
+    assert (f"不合格：検査 {total} 件のうち 1 件が不合格です（KT010）。"
+            "この回次は出力できません。") in text
     wrong = (f"KT010 の件数 = 期待世帯数 {HOUSEHOLDS + 1:,}（§1 expected households）")
     observed = f"実際 {HOUSEHOLDS} 件（期待 {HOUSEHOLDS + 1} 件）"
     assert f"{wrong} expect_table_row_count_to_equal {observed}" in text
@@ -257,8 +259,8 @@ def visit(browser: Browser, url: str) -> Visit:
     for event in events:
         params = event.get("params", {})
         if event["method"] == "Runtime.consoleAPICalled":
-            console.append(f"console.{params['type']}: "
-                           + " ".join(str(a.get("value", a.get("description"))) for a in params["args"]))
+            words = (str(a.get("value", a.get("description"))) for a in params["args"])
+            console.append(f"console.{params['type']}: " + " ".join(words))
         elif event["method"] == "Runtime.exceptionThrown":
             console.append(f"exception: {params['exceptionDetails'].get('text')}")
         elif event["method"] == "Log.entryAdded":
