@@ -46,6 +46,7 @@ from nhi_migration import (  # noqa: E402
     seeds,
     state,
     validate,
+    validation_report,
     verify_pack,
 )
 
@@ -382,8 +383,8 @@ def step_validate(parameters: dbt_runner.RoundParameters) -> dict:
     validate.write_receipt(receipt_path(parameters.round_id), facts, result,
                            validate.relation_fingerprint(project))
     say(f"[validate] {result.evaluated - len(result.failed)} of {result.evaluated} "
-        f"expectations met in {time.perf_counter() - started:.1f} s; Data Docs: "
-        f"{result.data_docs}")
+        f"expectations met in {time.perf_counter() - started:.1f} s; report for staff: "
+        f"{result.page}")
     if not result.success:
         for line in result.failed[:20]:
             say(f"  FAILED {line}")
@@ -462,8 +463,8 @@ def print_summary(parameters: dbt_runner.RoundParameters, package: export.Packag
         for category, severity, count in cursor.fetchall():
             say(f"    {category:<22} {severity:<8} {count:>8,}")
     say(f"  出力パッケージ package: {package.folder}")
-    say(f"  validation Data Docs (offline): {gx_dir(parameters.round_id)}/gx/uncommitted/"
-        "data_docs/local_site/index.html")
+    say(f"  検証結果（日本語、オフラインで開ける） validation report: "
+        f"{validation_report.page_path(gx_dir(parameters.round_id))}")
     say(f"[summary] 完了 done in {time.perf_counter() - started:.1f} s")
 
 

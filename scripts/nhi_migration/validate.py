@@ -4,19 +4,19 @@ One suite per setup layout (keys, widths in CP932 bytes, code sets, dates, ident
 and one across layouts (households of KT020–KT080 in KT010, accounting balanced, file
 totals equal to the legacy control totals net of what the accounting excluded, the
 round's parameters, and no unmapped gaiji in a production round). The suites are built
-from the layouts in dbt's manifest, run by one checkpoint, and rendered as Data Docs for
-staff.
+from the layouts in dbt's manifest and run by one checkpoint; its results are written for
+staff as one Japanese page that needs no network (validation_report.py), in place of
+GX's Data Docs, which load their scripts from a CDN.
 
 Privacy: every result is BOOLEAN_ONLY (no row values), the row queries select only a
-constant, GX's usage statistics are off, and the Data Docs are rewritten to load nothing
-from the internet (the ward's machines are offline).
+constant, GX's usage statistics are off, and the staff report holds descriptions, pass or
+fail and counts only.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +27,7 @@ os.environ["GX_ANALYTICS_ENABLED"] = "False"  # whatever the user's own setting 
 
 from psycopg2 import sql  # noqa: E402
 
-from . import db, layouts  # noqa: E402
+from . import db, layouts, validation_report  # noqa: E402
 
 RESULT_FORMAT = {"result_format": "BOOLEAN_ONLY"}
 GX_URL_VARIABLE = "NHI_GX_CONNECTION"
@@ -66,7 +66,7 @@ class ValidationReport:
     success: bool
     evaluated: int
     failed: list[str] = field(default_factory=list)
-    data_docs: Path | None = None
+    page: Path | None = None  # the staff report (validation_report.py)
 
 
 @dataclass(frozen=True)
@@ -230,7 +230,7 @@ def _connection_url() -> str:
 
 def run_gate(project: layouts.Project, arguments: RoundFacts, gx_dir: Path,
              progress: Callable[[str], None]) -> ValidationReport:
-    """Build the suites for this build, run the checkpoint, render offline Data Docs."""
+    """Build the suites for this build, run the checkpoint, write the staff report."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -260,8 +260,7 @@ def run_gate(project: layouts.Project, arguments: RoundFacts, gx_dir: Path,
             gx.ValidationDefinition(name=name, data=batch, suite=suite)))
     checkpoint = context.checkpoints.add(gx.Checkpoint(
         name=f"round_{arguments.round_id}", validation_definitions=definitions,
-        actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
-        result_format=RESULT_FORMAT))
+        actions=[], result_format=RESULT_FORMAT))  # no Data Docs: the staff report instead
     progress(f"  {len(checks)} expectations in {len(definitions)} suites …")
     result = checkpoint.run()
     report = ValidationReport(success=bool(result.success), evaluated=0)
@@ -271,55 +270,9 @@ def run_gate(project: layouts.Project, arguments: RoundFacts, gx_dir: Path,
             if not item.success:
                 report.failed.append(item.expectation_config.description or
                                      item.expectation_config.type)
-    docs = gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site"
-    make_offline(docs)
-    report.data_docs = docs / "index.html"
+    relations = {name: f'"{schema}"."{table}"' for name, (schema, table) in assets.items()}
+    report.page = validation_report.write(gx_dir, arguments, result, relations)
     return report
-
-
-_REMOTE_TAG = re.compile(
-    r"<script[^>]*\bsrc=\"https?://[^\"]*\"[^>]*>\s*</script>"
-    r"|<link[^>]*\bhref=\"https?://[^\"]*\"[^>]*/?>", re.IGNORECASE)
-_REMOTE_IMG = re.compile(r"(<img[^>]*\bsrc=)\"https?://[^\"]*\"", re.IGNORECASE)
-OFFLINE_STYLE = """<style>
-/* offline: the ward's machines do not reach the internet, so the CDN stylesheets are
-   replaced by these few rules */
-body{font-family:"Meiryo","Hiragino Sans",sans-serif;margin:1.5em;color:#222}
-table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}
-.badge,.alert{padding:.1em .4em;border-radius:.3em}.badge-success,.alert-success{background:#d4edda}.badge-danger,.alert-danger{background:#f8d7da}
-.container-fluid,.row,.col-12,.col-md-10,.col-md-2{display:block;width:auto}.d-none{display:none}
-.sticky,.navbar{position:static}a{color:#0645ad}
-.fa-check-circle::before{content:"✔ 合格 ";color:#155724}.fa-times::before{content:"✘ 不合格 ";color:#721c24}
-</style>"""
-OFFLINE_INDEX = "<!-- offline index of validation results -->"
-
-
-def make_offline(site: Path) -> None:
-    """Drop every script, stylesheet and image GX's pages load from the internet, and
-    give the index a static list of the validation results (GX builds it with jQuery)."""
-    for page in site.rglob("*.html"):
-        html = page.read_text(encoding="utf-8")
-        html = _REMOTE_TAG.sub("", html)
-        html = _REMOTE_IMG.sub(r'\1""', html)
-        if OFFLINE_STYLE not in html:
-            html = html.replace("</head>", OFFLINE_STYLE + "\n</head>", 1)
-        if page.name == "index.html" and page.parent == site and OFFLINE_INDEX not in html:
-            html = html.replace("<body>", "<body>\n" + _static_index(site), 1)
-        page.write_text(html, encoding="utf-8")
-
-
-def _static_index(site: Path) -> str:
-    rows = []
-    for page in sorted(site.glob("validations/**/*.html")):
-        text = page.read_text(encoding="utf-8")
-        found = re.search(r"Status:</span>.*?(Succeeded|Failed)", text, re.DOTALL)
-        status = "✔ 合格" if found and found.group(1) == "Succeeded" else "✘ 不合格"
-        suite = page.relative_to(site / "validations").parts[0]
-        rows.append(f'<tr><td>{status}</td><td><a href="{page.relative_to(site).as_posix()}">'
-                    f"{suite}</a></td></tr>")
-    return (f"{OFFLINE_INDEX}<h1>検証結果（Validation results）</h1>"
-            "<p>セットアップファイルごとの検証（Great Expectations）。行の値は記録していない（BOOLEAN_ONLY）。</p>"
-            "<table><tr><th>結果</th><th>スイート</th></tr>" + "".join(rows) + "</table>")
 
 
 def write_receipt(path: Path, facts: RoundFacts, report: ValidationReport,

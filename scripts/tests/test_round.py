@@ -16,7 +16,7 @@ import pytest
 from conftest import drop_round_schemas, make_extract, run_cli
 from psycopg2 import sql
 
-from nhi_migration import db, dbt_runner, layouts, paths, validate
+from nhi_migration import db, dbt_runner, layouts, paths, validate, validation_report
 
 AS_OF = "2017-11-10"
 
@@ -210,16 +210,18 @@ def test_the_same_round_twice_gives_byte_identical_files(small_round, small_extr
         assert path.read_bytes() == (again / path.name).read_bytes(), path.name
 
 
-def test_data_docs_render_offline(small_round):
-    """Nothing on any page is loaded from the internet, and the index lists every suite."""
-    site = paths.round_work_dir("PYRND1") / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site"
-    pages = list(site.rglob("*.html"))
-    assert len(pages) >= 18  # 9 suites, 9 validation results, the index
-    remote = re.compile(r"<(script|link|img)\b[^>]*\b(src|href)=\"(https?:)?//", re.IGNORECASE)
-    for page in pages:
-        assert not remote.search(page.read_text(encoding="utf-8")), page
-    index = (site / "index.html").read_text(encoding="utf-8")
-    assert index.count("<td>✔ 合格</td>") == 9
+def test_validation_report_renders_offline(small_round):
+    """The staff report (in place of GX's Data Docs) loads nothing, runs no script and
+    shows all 9 suites passed; the summary names it."""
+    _, result = small_round
+    gx_folder = paths.round_work_dir("PYRND1") / "gx"
+    page = validation_report.page_path(gx_folder)
+    assert [p.name for p in gx_folder.rglob("*.html")] == [page.name]
+    assert f"validation report (Japanese, opens offline): {page}" in result.stdout
+    html = page.read_text(encoding="utf-8")
+    assert not re.search(r"https?://|<script|<link|<img|\bsrc=", html, re.IGNORECASE)
+    assert html.count('<td class="status">✔ 合格</td></tr>') == 9  # the overview, per suite
+    assert "合格：検査" in html and "すべて合格しました。" in html and "基準日" in html
 
 
 # --- refusals: each case where setup-layouts.md says the run must not export ------------
@@ -375,19 +377,30 @@ def test_no_personal_data_in_gx_results_data_docs_or_cli_output(tiny, tmp_path, 
     result = run_round(extract, "PRODPV", out, 150)
     assert_refused(result, "validation failed", out)
     gx_folder = paths.round_work_dir("PRODPV") / "gx"
-    assert any(gx_folder.rglob("*.json")) and any(gx_folder.rglob("*.html"))
+    report = validation_report.page_path(gx_folder)
+    assert any(gx_folder.rglob("*.json")) and report.is_file()
     assert files_mentioning(gx_folder, PLANTED_FORMS) == []
+    # the report counted the failures on the planted rows (unmapped gaiji in names) …
+    page = report.read_text(encoding="utf-8")
+    assert re.search(r"本番回次：KT020\.name（氏名）に未登録の外字（〓）がない（§4）<br>"
+                     r"<span class=\"gx\">[^<]*</span></td><td class=\"observed\">"
+                     r"不適合 [1-9][\d,]* 行", page)
     output = result.stdout + result.stderr
     assert [form for form in PLANTED_FORMS if form in output] == []
 
     # The test can fail: with GX's default result format the same gate copies the
-    # planted names into its results and Data Docs.
+    # planted names into its results.
     monkeypatch.setattr(validate, "RESULT_FORMAT", {"result_format": "SUMMARY"})
     project = project_of("PRODPV")
     facts = validate.round_facts(project)
     leaky = tmp_path / "leaky-gx"
     validate.run_gate(project, facts, leaky, progress=lambda _: None)
     assert files_mentioning(leaky, ["試験川"]), "the planted name should show with SUMMARY"
+    # … yet the report, written from success flags and counts only, still holds none
+    assert validation_report.page_path(leaky).is_file()
+    in_report = [hit for hit in files_mentioning(leaky, PLANTED_FORMS)
+                 if hit.startswith(f"{validation_report.PAGE_NAME}:")]
+    assert in_report == []
 
 
 def test_the_default_round_exports_exactly_46565_households(default_extract, tmp_path):
