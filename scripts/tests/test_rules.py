@@ -180,3 +180,16 @@ def test_every_setup_field_names_the_legacy_columns_it_comes_from() -> None:
             for table, name in re.findall(r"\b([A-Z_]{4,})\.([A-Z_]{3,})\b", text):
                 if table in columns:
                     assert name in columns[table], f"{model['name']}.{column['name']}: {table}.{name}"
+
+
+def test_the_layout_tables_in_the_docs_are_made_from_the_layout_meta() -> None:
+    """The staff docs show each layout as a table (dbt's Details box shows meta as JSON);
+    the tables are generated from the one declaration, and must not drift from it."""
+    from nhi_migration import layout_docs
+
+    assert layout_docs.LAYOUTS_MD.read_text(encoding="utf-8") == layout_docs.render(), (
+        "models/marts/_marts__layouts.md is out of date: run "
+        "python scripts/nhi_migration/layout_docs.py")
+    marts = layout_docs.MARTS_YML.read_text(encoding="utf-8")
+    for file_id in range(10, 90, 10):
+        assert f"{{{{ doc('layout_kt0{file_id}') }}}}" in marts
