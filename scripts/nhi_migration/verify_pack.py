@@ -54,24 +54,25 @@ class Column:
     header: str
     width: float  # Excel character units; a full-width character takes about 2
     legacy: bool = False  # a legacy value (yellow header)
+    fits: bool = True  # every value fits the width (False: free text, cut at the width)
 
 
 HOUSEHOLD_COLUMNS = [
-    Column("世帯番号", 13), Column("選定理由", 40), Column("KT010 にある", 10),
-    Column("例外（ERROR）", 11), Column("例外（WARNING）", 11), Column("照合の行数", 10),
+    Column("世帯番号", 13), Column("選定理由", 44, fits=False), Column("KT010 にある", 14),
+    Column("例外（ERROR）", 14), Column("例外（WARNING）", 16), Column("照合の行数", 12),
     Column("確認", 10),
 ]
 PAIR_COLUMNS = [
-    Column("世帯番号", 13), Column("選定理由", 24), Column("旧テーブル", 15),
-    Column("旧キー", 14), Column("旧ファイル行", 10), Column("移行区分", 12),
-    Column("例外", 28), Column("セットアップファイル", 11), Column("レコードキー", 29),
-    Column("項番", 6), Column("項目名", 16), Column("旧列", 24, legacy=True),
-    Column("旧値（ダンプのまま）", 40, legacy=True), Column("セットアップ値（.dat に書いた値）", 40),
-    Column("確認", 10),
+    Column("世帯番号", 13), Column("選定理由", 24, fits=False), Column("旧テーブル", 15),
+    Column("旧キー", 14), Column("旧ファイル行", 13), Column("移行区分", 18),
+    Column("例外", 28, fits=False), Column("ファイル", 9), Column("レコードキー", 29),
+    Column("項番", 6), Column("項目名", 22), Column("旧列", 36, legacy=True),
+    Column("旧値（ダンプのまま）", 40, legacy=True, fits=False),
+    Column("セットアップ値（.dat）", 40, fits=False), Column("確認", 10),
 ]
 EXCEPTION_COLUMNS = [
     Column("世帯番号", 13), Column("例外の種類", 24), Column("重大度", 10), Column("旧テーブル", 15),
-    Column("旧キー", 14), Column("旧列", 18), Column("説明", 70), Column("確認", 10),
+    Column("旧キー", 14), Column("旧列", 18), Column("説明", 70, fits=False), Column("確認", 10),
 ]
 
 
