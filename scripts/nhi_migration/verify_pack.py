@@ -89,7 +89,7 @@ def write_pack(round_id: str, out: Path, progress: Callable[[str], None]) -> tup
     views = sql.Identifier(f"{round_id.lower()}_verification")
     marts = sql.Identifier(f"{round_id.lower()}_marts")
     workbook = Workbook(write_only=True)
-    overview = _sheet(workbook, "概要", [Column("", 30), Column("", 44)] + [Column("", 14)] * 5,
+    overview = _sheet(workbook, "概要", [Column("", 30), Column("", 42)] + [Column("", 18)] * 5,
                       frozen=False)
     households_sheet = _sheet(workbook, "対象世帯", HOUSEHOLD_COLUMNS)
     pairs_sheet = _sheet(workbook, "照合", PAIR_COLUMNS)
@@ -148,9 +148,13 @@ def write_pack(round_id: str, out: Path, progress: Callable[[str], None]) -> tup
         overview.append(line)
     out.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     part = out.with_name(out.name + ".part")
-    with open(part, "wb") as handle:  # owner-only before the first byte of personal data
-        os.fchmod(handle.fileno(), 0o600)
-        workbook.save(handle)
+    try:
+        with open(part, "wb") as handle:  # owner-only before the first byte of personal data
+            os.fchmod(handle.fileno(), 0o600)
+            workbook.save(handle)
+    except BaseException:
+        part.unlink(missing_ok=True)  # nothing half-written is left behind
+        raise
     part.rename(out)
     return households, pairs
 
@@ -235,8 +239,8 @@ def _overview(parameters: tuple, rule: tuple, summary: Iterable[tuple], househol
         ["「照合」シートの行数", pairs],
         ["「例外」シートの行数", exceptions],
         [],
-        ["選定理由", "意味", "対象の世帯数", "この理由で選んだ世帯数", "ブックにある世帯数（他の理由を含む）",
-         "例外の件数", "ブックにある例外の件数"],
+        ["選定理由", "意味", "対象の世帯数", "選んだ世帯数", "ブックの世帯数", "例外の件数",
+         "ブックの例外件数"],
     ]
     for reason, named, chosen, in_workbook, count, count_in_workbook in summary:
         meaning = ("抽出（KT010 の世帯から）" if reason == "SAMPLE"
@@ -244,6 +248,9 @@ def _overview(parameters: tuple, rule: tuple, summary: Iterable[tuple], househol
         label = "抽出" if reason == "SAMPLE" else f"例外 {reason}"
         rows.append([label, meaning, named, chosen, in_workbook, count, count_in_workbook])
     rows += [
+        [],
+        ["", "対象の世帯数：抽出は KT010 の世帯、例外はその種類の例外がある世帯。選んだ世帯数：その理由で選んだ世帯。"],
+        ["", "ブックの世帯数・ブックの例外件数：対象のうち、どれかの理由でこのブックに載るもの。"],
         [],
         ["選び方", f"各世帯の順位は MD5（「{seed}」の後に世帯番号をつないだ文字列）の小さい順。"
                    "回次によらず同じなので、何度作っても、TEST01 でも TEST02 でも同じ世帯が選ばれる。"],
