@@ -558,14 +558,14 @@ def cmd_verify_pack(args: argparse.Namespace, fields: dict) -> None:
                        / f"verify-pack-{args.round}.xlsx")
     say(f"[verify-pack] staff workbook for round {args.round} (personal data: staff only)")
     try:
-        households, rows = verify_pack.write_pack(args.round, manifest, out, progress=say)
+        households, rows = verify_pack.write_pack(args.round, out, progress=say)
     except verify_pack.psycopg2.Error as exc:
         raise Refusal(f"the staff role cannot read the verification views "
                       f"({exc.pgcode or 'connection'}): build the round first") from None
     state.record_created(args.round, out)
     fields["outputs"] = {out.name: _sha256(out)}
-    fields["counts"] = {"households": households, "legacy_rows": rows}
-    say(f"[verify-pack] {households:,} households, {rows:,} legacy rows → {out}")
+    fields["counts"] = {"households": households, "field_rows": rows}
+    say(f"[verify-pack] {households:,} households, {rows:,} field rows → {out}")
 
 
 def cmd_erase(args: argparse.Namespace, fields: dict, operator: handlers.Operator) -> None:

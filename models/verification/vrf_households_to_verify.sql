@@ -1,82 +1,61 @@
--- 職員が検証する世帯：再現できる抽出（回次と世帯番号のハッシュ順に先頭 n 世帯、var
--- verify_sample、既定 50）と、例外一覧（EXCEPTIONS.csv）に出るすべての世帯。
--- A reproducible sample plus every household named in the exceptions; keys only.
-with sampled as (
+-- 職員が検証する世帯（キーだけ）：再現できる抽出と、例外の種類ごとの再現できる抽出。
+-- 順位は md5(種 || 世帯番号) の小さい順（vrf_sample_rule、回次によらない）：KT010 の世帯から
+-- 先頭 sample_size 世帯、例外の種類ごとにその種類の例外がある世帯から先頭 exception_sample_size 世帯。
+-- 例外の全件は EXCEPTIONS.csv にある。
+-- A reproducible, bounded sample: the same households every run (and every round, as
+-- long as they are in it), at most sample_size + 9 × exception_sample_size.
+with sample_rule as (
+    select * from {{ ref('vrf_sample_rule') }}
+),
+
+sampled as (
     select
         kt010.household_no,
         'SAMPLE' as reason
     from {{ ref('kt010_households') }} as kt010
-    order by md5('{{ var("round") }}' || kt010.household_no), kt010.household_no
-    limit {{ var('verify_sample', 50) }}
+    cross join sample_rule
+    order by md5(sample_rule.seed || kt010.household_no), kt010.household_no
+    limit (select bounds.sample_size from sample_rule as bounds)
 ),
 
-keyed as (
-    select
-        'SETAI' as table_name,
-        households.household_no as legacy_key,
-        households.household_no
-    from {{ ref('int_households') }} as households
-    union all
-    select
-        'KOJIN' as table_name,
-        persons.atena_no as legacy_key,
-        persons.household_no
-    from {{ ref('int_persons') }} as persons
-    union all
-    select
-        'CHOTEI' as table_name,
-        assessments.assessment_key as legacy_key,
-        assessments.household_no
-    from {{ ref('int_assessments') }} as assessments
-    union all
-    select
-        'SHUNO' as table_name,
-        payments.payment_key as legacy_key,
-        payments.household_no
-    from {{ ref('int_payments') }} as payments
-    union all
-    select
-        'KOSHO_KEIKA' as table_name,
-        negotiations.negotiation_key as legacy_key,
-        negotiations.household_no
-    from {{ ref('int_negotiations') }} as negotiations
-    union all
-    select
-        'BUNNO_SEIYAKU' as table_name,
-        pledges.pledge_key as legacy_key,
-        pledges.household_no
-    from {{ ref('int_pledges') }} as pledges
-    union all
-    select
-        'SASHIOSAE' as table_name,
-        seizures.seizure_key as legacy_key,
-        seizures.household_no
-    from {{ ref('int_seizures') }} as seizures
-    union all
-    select
-        'SHOBUN' as table_name,
-        dispositions.disposition_key as legacy_key,
-        dispositions.household_no
-    from {{ ref('int_dispositions') }} as dispositions
-),
-
-excepted as (
+named as (
     select distinct
-        keyed.household_no,
-        'EXCEPTION' as reason
-    from {{ ref('exceptions') }} as exceptions
-    inner join keyed
-        on exceptions.table_name = keyed.table_name and exceptions.legacy_key = keyed.legacy_key
+        by_household.category,
+        by_household.household_no
+    from {{ ref('vrf_exceptions_by_household') }} as by_household
+),
+
+ranked as (
+    select
+        named.category,
+        named.household_no,
+        row_number() over (
+            partition by named.category
+            order by md5(sample_rule.seed || named.household_no), named.household_no
+        ) as sample_rank
+    from named
+    cross join sample_rule
 ),
 
 reasons as (
-    select * from sampled
+    select
+        sampled.household_no,
+        sampled.reason
+    from sampled
     union all
-    select * from excepted
+    select
+        ranked.household_no,
+        ranked.category as reason
+    from ranked
+    where ranked.sample_rank <= (select bounds.exception_sample_size from sample_rule as bounds)
 )
 
 select
-    household_no,
-    string_agg(reason, ',' order by reason) as reasons
+    reasons.household_no,
+    string_agg(reasons.reason, ',' order by reasons.reason <> 'SAMPLE', reasons.reason) as reasons,
+    string_agg(
+        case when reasons.reason = 'SAMPLE' then '抽出' else '例外 ' || reasons.reason end, '、'
+        order by reasons.reason <> 'SAMPLE', reasons.reason
+    ) as reasons_ja
 from reasons
-group by household_no
+group by reasons.household_no
