@@ -247,6 +247,16 @@ def test_planted_personal_data_reaches_no_vendor_output(rounds, tmp_path):
     assert any(PLANTED["address"] in v for v in values)
     assert any(PLANTED["text"] in v for v in values)
     assert files_mentioning(paths.round_work_dir("PYPRV1") / "gx", PLANTED_FORMS) == []
+    # the erasure's own outputs (what it prints, the certificate and its twin) hold none
+    result = run_cli("erase", "--round", "PYPRV1", "--force", operator=RESPONSIBLE)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr
+    assert [form for form in PLANTED_FORMS if form in result.stdout + result.stderr] == []
+    certificates = sorted((paths.LOCAL_DIR / "certificates").glob("erasure-PYPRV1-*"))
+    assert {c.suffix for c in certificates} >= {".html", ".json"}
+    for certificate in certificates:
+        data = certificate.read_bytes()
+        assert [form for form in PLANTED_FORMS if form.encode("utf-8") in data
+                or json.dumps(form).strip('"').encode() in data] == [], certificate.name
 
 
 # --- erasure with certificate (特記事項 11, 12) ---------------------------------------------
