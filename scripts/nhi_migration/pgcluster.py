@@ -15,6 +15,7 @@ find it again.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import pwd
@@ -24,7 +25,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .paths import LOCAL_DIR, PROJECT_DIR
+from .paths import LOCAL_DIR
 
 DATABASE = "nhi"
 SUPERUSER = "postgres"
@@ -215,12 +216,18 @@ class Cluster:
             conf.write(f"port = {PORT}\n")
 
     def start(self) -> None:
-        if not self.is_initialised():
-            self.init()
-        if not self.is_running():
-            self._run("pg_ctl", "start", "-w", "-t", "60", "-D", str(self.data_dir),
-                      "-l", str(self.log_file), "-s")
-        self._ensure_database()
+        # Two commands may start at once (two rounds on one cluster): one at a time here,
+        # or both would run initdb, pg_ctl start and the role set-up together.
+        self.root.parent.mkdir(parents=True, exist_ok=True)
+        lock = self.root.parent / f".{self.root.name}.start.lock"
+        with open(lock, "a", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            if not self.is_initialised():
+                self.init()
+            if not self.is_running():
+                self._run("pg_ctl", "start", "-w", "-t", "60", "-D", str(self.data_dir),
+                          "-l", str(self.log_file), "-s")
+            self._ensure_database()
 
     def stop(self) -> None:
         if self.is_running():
@@ -280,7 +287,9 @@ def locate_cluster() -> Cluster:
     if len(str(inside)) <= _SOCKET_PATH_LIMIT and _reachable_by(user, LOCAL_DIR):
         root = inside
     else:
-        tag = hashlib.sha256(str(PROJECT_DIR).encode()).hexdigest()[:12]
+        # One cluster per folder that owns it (NHI_LOCAL_DIR), not per checkout: two
+        # such folders of one checkout must never share, let alone erase, one cluster.
+        tag = hashlib.sha256(str(LOCAL_DIR).encode()).hexdigest()[:12]
         root = Path(tempfile.gettempdir()) / f"nhi-migration-{os.geteuid()}-{tag}"
     pointer.write_text(f"{root}\n", encoding="utf-8")
     return Cluster(root=root, bindir=bindir, user=user)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -10,7 +13,7 @@ import psycopg2
 import pytest
 from conftest import run_cli
 
-from nhi_migration import db, pgcluster
+from nhi_migration import db, paths, pgcluster
 
 
 @pytest.fixture()
@@ -84,3 +87,22 @@ def test_cli_help_and_one_line_refusals(tmp_path, server):
     result = run_cli("build", "--round", "TEST01", "--as-of", "2017-02-30",
                      "--expected-households", "1")
     assert result.returncode == 1 and "real date" in result.stderr
+
+
+def test_two_folders_of_one_checkout_never_share_a_cluster(tmp_path, server):
+    """A checkout in a private folder puts its cluster in the temporary folder: one per
+    folder that owns it (NHI_LOCAL_DIR), so that erasing one never erases another's."""
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    roots = []
+    for name in ("a", "b"):
+        env = {**os.environ, "NHI_LOCAL_DIR": str(private / name)}
+        result = subprocess.run(
+            [sys.executable, "-c", "import sys; sys.path.insert(0, 'scripts'); "
+             "from nhi_migration import pgcluster; print(pgcluster.locate_cluster().root)"],
+            cwd=paths.PROJECT_DIR, env=env, capture_output=True, text=True, check=True)
+        roots.append(result.stdout.strip())
+    suite = db.embedded_cluster()
+    assert roots[0] != roots[1]
+    if suite is not None:
+        assert str(suite.root) not in roots
