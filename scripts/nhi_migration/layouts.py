@@ -145,9 +145,11 @@ def read_project(manifest_path: Path) -> Project:
 
 
 def check_layout(layout: Layout) -> None:
-    """The declared positions tile the record exactly (a layout typo stops the export)."""
+    """The declared positions tile the record exactly, in the order the fields are written
+    (YAML order, as layout_record.sql writes them): a typo or a swapped column stops the
+    export."""
     position = 1
-    for field in sorted(layout.fields, key=lambda f: f.position):
+    for field in layout.fields:
         if field.position != position:
             raise ValueError(f"{layout.file_id}: {field.name} starts at {field.position}, "
                              f"expected {position}")

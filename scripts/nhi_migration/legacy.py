@@ -15,7 +15,6 @@ from .paths import SOURCES_YML
 
 PROVENANCE_COLUMNS = ("_source_file", "_source_line")
 CONTROL_TABLE = "control"
-LOAD_LOG_TABLE = "load_log"
 
 
 @dataclass(frozen=True)
@@ -34,10 +33,6 @@ class LegacyTable:
     @property
     def header(self) -> tuple[str, ...]:
         return tuple(column.upper() for column in self.columns)
-
-    @property
-    def has_deleted_flag(self) -> bool:
-        return "sakujo_flg" in self.columns
 
 
 @cache
@@ -73,10 +68,3 @@ def data_tables() -> tuple[LegacyTable, ...]:
 def control_table() -> LegacyTable:
     (control,) = [t for t in tables() if t.name == CONTROL_TABLE]
     return control
-
-
-def by_name(name: str) -> LegacyTable:
-    for table in tables():
-        if table.name == name:
-            return table
-    raise KeyError(name)

@@ -37,11 +37,11 @@ def _gaiji_char(sjis_code: str) -> str | None:
         char = bytes.fromhex(sjis_code).decode("cp932")
     except (ValueError, UnicodeDecodeError):
         return None
-    return char if cp932.GAIJI_FIRST <= ord(char) <= cp932.GAIJI_LAST else None
+    return char if cp932.is_gaiji(char) else None
 
 
 def _is_fullwidth_cp932(text: str) -> bool:
-    if len(text) != 1 or cp932.GAIJI_FIRST <= ord(text) <= cp932.GAIJI_LAST:
+    if len(text) != 1 or cp932.is_gaiji(text):
         return False
     try:
         return len(cp932.windows(text)) == 2
@@ -98,7 +98,7 @@ def check_gaiji_map(path: Path = GAIJI_MAP) -> int:
         if not _is_fullwidth_cp932(replacement):
             what = ("is empty" if not replacement else
                     "is more than one character" if len(replacement) > 1 else
-                    "is itself a gaiji" if _gaiji_char_of(replacement) else
+                    "is itself a gaiji" if cp932.is_gaiji(replacement) else
                     "is half-width" if _half_width(replacement) else
                     f"(U+{ord(replacement):04X}) is not a CP932 character")
             raise SeedProblem(name, line, f"the REPLACEMENT of gaiji {code} {what}: it must be "
@@ -106,10 +106,6 @@ def check_gaiji_map(path: Path = GAIJI_MAP) -> int:
         seen_codes[code], seen_chars[unicode] = line, line
         count += 1
     return count
-
-
-def _gaiji_char_of(text: str) -> bool:
-    return len(text) == 1 and cp932.GAIJI_FIRST <= ord(text) <= cp932.GAIJI_LAST
 
 
 def _half_width(text: str) -> bool:

@@ -52,13 +52,3 @@ def to_nen3(fiscal_year: int) -> str:
     """年度 ``GYY``: the era of the fiscal year's first day (1 April)."""
     code = era_of(dt.date(fiscal_year, 4, 1))
     return f"{code}{fiscal_year - ERAS[code][0]:02d}"
-
-
-def nen3_to_fiscal_year(text: str) -> int | None:
-    """西暦 fiscal year of a ``GYY`` value, or None when it is not one."""
-    if len(text) != 3 or not text.isascii() or not text.isdigit():
-        return None
-    code, year = int(text[0]), int(text[1:])
-    if code not in ERAS or year == 0:
-        return None
-    return ERAS[code][0] + year

@@ -193,3 +193,22 @@ def test_the_layout_tables_in_the_docs_are_made_from_the_layout_meta() -> None:
     marts = layout_docs.MARTS_YML.read_text(encoding="utf-8")
     for file_id in range(10, 90, 10):
         assert f"{{{{ doc('layout_kt0{file_id}') }}}}" in marts
+
+
+def test_a_swapped_column_in_a_layout_is_caught_in_the_order_it_is_written() -> None:
+    """layout_record.sql writes the fields in YAML order: the guard checks that order."""
+    from dataclasses import replace
+
+    from nhi_migration import layouts
+
+    def field(name: str, position: int, width: int) -> layouts.Field:
+        return layouts.Field(name=name, item=name, type="X", width=width, position=position,
+                             data_type="text", code_kind=None)
+
+    fields = (field("a", 1, 2), field("b", 3, 5), field("c", 8, 1))
+    layout = layouts.Layout(file_id="KT999", model="m", schema="s", relation="r",
+                            record_length=8, key=("a",), fields=fields, trailer=())
+    layouts.check_layout(layout)
+    swapped = replace(layout, fields=(fields[1], fields[0], fields[2]))
+    with pytest.raises(ValueError, match="b starts at 3, expected 1"):
+        layouts.check_layout(swapped)
