@@ -19,8 +19,25 @@ SCRIPTS = Path(__file__).resolve().parents[1]
 VENDOR = "V001"  # a vendor handler of handlers.example.yml
 
 
+# Fixtures that build or run whole rounds (or generate the default extract): a test that
+# uses one is in the slow tier. `pytest -m "not slow"` is the fast tier: pure functions,
+# unit tests, the loader and the command line on small extracts, and one small round.
+SLOW_FIXTURES = frozenset({
+    "baseline", "baseline_package", "book", "built_small_round", "crashed_export",
+    "default_extract", "erased", "exported", "failed", "loaded_other", "pairs", "passed",
+    "rounds", "small_round", "tiny", "workbooks",
+})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """The example handlers file, and an audit log of the test session's own."""
+    config.addinivalue_line("markers", "slow: builds or runs whole rounds (the slow tier)")
     os.environ["NHI_HANDLERS"] = str(paths.PROJECT_DIR / "handlers.example.yml")
     audit_dir = Path(config.rootpath) / ".local" / "test-audit"
     audit_dir.mkdir(parents=True, exist_ok=True)

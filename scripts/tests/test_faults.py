@@ -429,6 +429,7 @@ def test_a_wrong_household_count_gives_both_figures_and_the_next_step(
                     f"migrate.py verify-pack --round {ROUND}", "EXCEPTIONS.csv")
 
 
+@pytest.mark.slow  # builds a round
 def test_a_value_too_large_or_negative_for_9n_names_the_legacy_rows(
         server: str, tmp_path: Path) -> None:
     round_id = "PYOVR1"

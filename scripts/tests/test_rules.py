@@ -24,6 +24,7 @@ def query(statement: str, *params: object) -> list[tuple]:
         return cursor.fetchall()
 
 
+@pytest.mark.slow  # builds a round
 def test_an_unknown_code_stops_the_build_naming_kind_code_and_count(server, tmp_path):
     extract = make_extract(tmp_path / "x", households=150, seed=4,
                            faults=frozenset({"unknown-code"}))
@@ -43,6 +44,7 @@ def test_an_unknown_code_stops_the_build_naming_kind_code_and_count(server, tmp_
         drop_round_schemas("PYCODE")
 
 
+@pytest.mark.slow  # builds a round
 def test_an_accounting_that_cannot_balance_fails_the_build(server, tmp_path):
     """A row lost between the load and the build (here: deleted from the raw table)."""
     extract = make_extract(tmp_path / "x", households=150, seed=5)
