@@ -36,12 +36,14 @@ from nhi_migration import (  # noqa: E402
     erase,
     export,
     handlers,
+    hashing,
     layouts,
     load,
     locks,
     overflow,
     paths,
     pgcluster,
+    refused,
     report,
     seeds,
     state,
@@ -50,7 +52,7 @@ from nhi_migration import (  # noqa: E402
     verify_pack,
 )
 
-class Refusal(Exception):
+class Refusal(refused.Refused):
     """A one-line reason the command stops (exit code 1)."""
 
 
@@ -428,7 +430,7 @@ def step_export(parameters: dbt_runner.RoundParameters, out: Path,
                                 progress=say)
     except export.ExportRefused as exc:
         raise Refusal(f"export refused: {exc}") from None
-    manifest_hash = _sha256(out / export.MANIFEST)
+    manifest_hash = hashing.sha256_file(out / export.MANIFEST)
     state.record_export(parameters.round_id, out, manifest_hash)
     audit_fields.setdefault("outputs", {}).update({f.name: f.sha256 for f in package.files})
     audit_fields["outputs"][export.MANIFEST] = manifest_hash
@@ -436,12 +438,6 @@ def step_export(parameters: dbt_runner.RoundParameters, out: Path,
         {f.name: f.records for f in package.files if f.name.endswith(".dat")})
     say(f"[export] {len(package.files)} files in {time.perf_counter() - started:.1f} s")
     return package
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def print_summary(parameters: dbt_runner.RoundParameters, package: export.Package,
@@ -563,7 +559,7 @@ def cmd_verify_pack(args: argparse.Namespace, fields: dict) -> None:
         raise Refusal(f"the staff role cannot read the verification views "
                       f"({exc.pgcode or 'connection'}): build the round first") from None
     state.record_created(args.round, out)
-    fields["outputs"] = {out.name: _sha256(out)}
+    fields["outputs"] = {out.name: hashing.sha256_file(out)}
     fields["counts"] = {"households": households, "field_rows": rows}
     say(f"[verify-pack] {households:,} households, {rows:,} field rows → {out}")
 
@@ -587,7 +583,7 @@ def cmd_erase(args: argparse.Namespace, fields: dict, operator: handlers.Operato
     organisation = handlers.organisation(handlers.handlers_path(args.handlers))
     html_path, json_path = erase.certificate(plan, operator, organisation, head, remaining,
                                              paths.LOCAL_DIR / "certificates")
-    fields["outputs"] = {html_path.name: _sha256(html_path), json_path.name: _sha256(json_path)}
+    fields["outputs"] = {path.name: hashing.sha256_file(path) for path in (html_path, json_path)}
     fields["counts"] = {"files": len(files), "bytes": sum(i.bytes for i in files),
                         "schemas": len(plan.schemas)}
     if remaining:
@@ -846,7 +842,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.func(args, fields, operator)
             else:
                 args.func(args, fields)
-    except (Refusal, handlers.HandlerError, locks.RoundBusy) as exc:
+    except refused.Refused as exc:
         code, reason = 1, str(exc)
         print(f"REFUSED: {exc}", file=sys.stderr, flush=True)
     except pgcluster.ClusterError as exc:

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 
 from psycopg2 import sql
 
-from . import db, jst
+from . import db, jst, refused
 
 FIGURES = ("record_count", "arrears_total", "assessed_total", "paid_total", "unpaid_total",
            "premium_total", "late_fee_total", "negotiation_count", "pledged_total",
            "seized_total", "applied_total", "amount_total")
 
 
-class CompareError(Exception):
+class CompareError(refused.Refused):
     """A round to compare has not been built on this machine."""
 
 

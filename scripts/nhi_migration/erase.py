@@ -32,7 +32,7 @@ from pathlib import Path
 import psycopg2
 from psycopg2 import sql
 
-from . import audit, db, export, handlers, jst, pgcluster, state
+from . import audit, db, export, handlers, hashing, jst, pgcluster, refused, state
 from .paths import LOCAL_DIR, round_work_dir
 
 JST = jst.JST
@@ -65,7 +65,7 @@ _NOT_REMOVABLE = re.compile(r"(\d+) (?:are dead but not yet removable|dead row v
 _WAL_NAME = "^[0-9A-F]{24}$"
 
 
-class EraseRefused(Exception):
+class EraseRefused(refused.Refused):
     """Erasure must not go ahead (or did not complete); the message says why."""
 
 
@@ -104,18 +104,10 @@ class Plan:
     maintenance: Maintenance = field(default_factory=Maintenance)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _inventory(root: Path, plan: Plan, category: str) -> None:
     files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
     for path in files:
-        plan.items.append(Item("file", str(path), path.stat().st_size, _sha256(path),
+        plan.items.append(Item("file", str(path), path.stat().st_size, hashing.sha256_file(path),
                                category=category))
     plan.roots.append(root)
 
@@ -215,7 +207,7 @@ def _check_delivery(folder: Path, exported_sha256: str, delivered: Path | None,
             f"--delivered {delivered} is inside the package folder {folder} that is to be "
             "erased, so it proves no delivery: give the copy of manifest.json the ward "
             "received, kept outside that folder")
-    digest = _sha256(delivered)
+    digest = hashing.sha256_file(delivered)
     if digest != exported_sha256:
         raise EraseRefused(
             f"--delivered {delivered} is not the manifest of the package exported to "
@@ -284,7 +276,8 @@ def plan_erasure(round_id: str, delivered: Path | None, force: bool,
             continue
         _check_delivery(folder, exported["manifest_sha256"], delivered, force)
         manifest = folder / "manifest.json"
-        if manifest.is_file() and _sha256(manifest) != exported["manifest_sha256"] and not force:
+        changed = manifest.is_file() and hashing.sha256_file(manifest) != exported["manifest_sha256"]
+        if changed and not force:
             raise EraseRefused(f"the package in {folder} is not the one exported (its "
                                "manifest changed): check it, or --force")
         # The package's files only: the folder may hold things the tool did not write.

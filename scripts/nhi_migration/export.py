@@ -24,14 +24,14 @@ from pathlib import Path
 
 from psycopg2 import sql
 
-from . import cp932, db, layouts, state
+from . import cp932, db, layouts, refused, state
 
 PACKAGE_FILES_CSV = ("KT000_CONTROL.csv",)
 MANIFEST = "manifest.json"
 FETCH_ROWS = 20_000
 
 
-class ExportRefused(Exception):
+class ExportRefused(refused.Refused):
     """The package must not be written; the message says why (no personal data)."""
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from .paths import PROJECT_DIR
+from .refused import Refused
 
 # Commands that read or write personal data: each needs a designated --operator.
 PERSONAL_DATA_COMMANDS = ("load", "build", "validate", "export", "run", "compare",
@@ -17,7 +18,7 @@ PERSONAL_DATA_COMMANDS = ("load", "build", "validate", "export", "run", "compare
 OPERATOR_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
 
-class HandlerError(Exception):
+class HandlerError(Refused):
     """A one-line refusal: no handlers file, or an operator not designated."""
 
 

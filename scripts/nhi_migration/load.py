@@ -25,7 +25,7 @@ from pathlib import Path
 import psycopg2
 from psycopg2 import sql
 
-from . import db, legacy, wareki
+from . import db, legacy, refused, wareki
 
 CHUNK_RECORDS = 20_000
 PROGRESS_EVERY = 500_000
@@ -40,7 +40,7 @@ _AMOUNT = re.compile(r"-?[0-9]+")
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-class LoadError(Exception):
+class LoadError(refused.Refused):
     """The extract is refused: names the file and line, says what to do."""
 
     def __init__(self, file: str, line: int | None, problem: str, action: str) -> None:

@@ -13,10 +13,10 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from . import paths
+from . import paths, refused
 
 
-class RoundBusy(Exception):
+class RoundBusy(refused.Refused):
     """Another process holds the round."""
 
 

@@ -12,6 +12,8 @@ import os
 import re
 from pathlib import Path
 
+from .refused import Refused
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 # Everything a run creates on this machine lives under .local/ (ignored by git): the
 # embedded cluster's pointer, each round's work folder (dbt target, logs, GX results).
@@ -24,7 +26,7 @@ ROUND_RULE = ("a round is exactly 6 characters, each a letter A–Z/a–z, a dig
               "(e.g. TEST01, PROD01): it names folders and database schemas")
 
 
-class BadRound(ValueError):
+class BadRound(Refused, ValueError):
     """A round name that could not be a safe folder and schema name."""
 
 

@@ -13,7 +13,7 @@ import io
 import re
 from pathlib import Path
 
-from . import cp932
+from . import cp932, refused
 from .paths import PROJECT_DIR
 
 GAIJI_MAP = PROJECT_DIR / "seeds" / "gaiji_map.csv"
@@ -22,7 +22,7 @@ _SJIS_CODE = re.compile(r"F[0-9][4-9A-F][0-9A-F]")
 _UNICODE = re.compile(r"U\+E[0-7][0-9A-F]{2}")
 
 
-class SeedProblem(Exception):
+class SeedProblem(refused.Refused):
     """One mistake in a seed file: where, what, and how to fix it."""
 
     def __init__(self, file: str, line: int, problem: str, fix: str) -> None:
