@@ -24,6 +24,7 @@ class LegacyTable:
     columns: tuple[str, ...]  # dump columns in order, lower case
     key: tuple[str, ...]
     amount_column: str | None  # the column _CONTROL totals (CHOTEI, SHUNO)
+    personal: tuple[str, ...] = ()  # columns tagged meta: {personal: true}
 
     @property
     def table_name(self) -> str:
@@ -55,6 +56,8 @@ def tables() -> tuple[LegacyTable, ...]:
                 columns=columns,
                 key=tuple(meta["key"]),
                 amount_column=meta.get("amount_column"),
+                personal=tuple(c["name"] for c in table["columns"]
+                               if (c.get("meta") or {}).get("personal") is True),
             )
         )
     return tuple(result)

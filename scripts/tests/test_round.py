@@ -16,7 +16,7 @@ import pytest
 from conftest import drop_round_schemas, make_extract, run_cli
 from psycopg2 import sql
 
-from nhi_migration import db, dbt_runner, layouts, paths, validate, validation_report
+from nhi_migration import db, dbt_runner, layouts, legacy, paths, validate, validation_report
 
 AS_OF = "2017-11-10"
 
@@ -335,8 +335,15 @@ PLANTED_FORMS = [
 ]
 
 
+# The planted value for each column the sources tag personal (meta: {personal: true}).
+PLANTED_FOR = {"shimei": "name", "tsusho_mei": "name", "shimei_kana": "kana",
+               "jusho": "address", "katagaki": "address", "tel_no": "phone", "naiyo": "text",
+               "daisan_saimusha": "name", "tanto_mei": "name"}
+NOT_PLANTED = {"seinengappi"}  # a date: a planted text would only make it unreadable
+
+
 def plant_personal_data(extract: Path) -> None:
-    """Overwrite names, addresses, phones and texts with known values (counts unchanged)."""
+    """Overwrite every column tagged personal with a known value (counts unchanged)."""
     def rewrite(file_name: str, columns: dict[str, str]) -> None:
         path = extract / file_name
         rows = list(csv.reader(io.StringIO(path.read_bytes().decode("cp932"), newline="")))
@@ -349,10 +356,12 @@ def plant_personal_data(extract: Path) -> None:
         csv.writer(text, lineterminator="\r\n").writerows(rows)
         path.write_bytes(text.getvalue().encode("cp932"))
 
-    rewrite("KOJIN.csv", {"SHIMEI": PLANTED["name"], "SHIMEI_KANA": PLANTED["kana"],
-                          "TSUSHO_MEI": PLANTED["name"]})
-    rewrite("SETAI.csv", {"JUSHO": PLANTED["address"], "TEL_NO": PLANTED["phone"]})
-    rewrite("KOSHO_KEIKA.csv", {"NAIYO": PLANTED["text"]})
+    for table in legacy.data_tables():
+        untold = set(table.personal) - set(PLANTED_FOR) - NOT_PLANTED
+        assert not untold, f"{table.name}: say what to plant in {sorted(untold)}"
+        columns = {c.upper(): PLANTED[PLANTED_FOR[c]] for c in table.personal if c in PLANTED_FOR}
+        if columns:
+            rewrite(table.file, columns)
 
 
 def files_mentioning(folder: Path, forms: list[str]) -> list[str]:
