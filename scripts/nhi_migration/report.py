@@ -8,6 +8,7 @@ from psycopg2 import sql
 
 from . import db
 
+
 @dataclass(frozen=True)
 class TableCount:
     table: str
@@ -16,11 +17,7 @@ class TableCount:
     loaded_records: int
     migrated: int
     accounted: int  # migrated + deleted + out of scope + quarantined
-
-    @property
-    def balanced(self) -> bool:
-        return (self.file_records == self.control_records == self.loaded_records
-                == self.accounted)
+    balanced: bool  # the accounting model's own verdict (§6), not recomputed here
 
 
 def table_counts(round_id: str) -> list[TableCount]:
@@ -29,7 +26,8 @@ def table_counts(round_id: str) -> list[TableCount]:
     with db.connect() as connection, connection.cursor() as cursor:
         cursor.execute(sql.SQL(
             "select table_name, file_value, control_value, loaded_value, migrated, "
-            "migrated + excluded from {}.accounting where measure = 'RECORDS' order by row_order"
+            "migrated + excluded, balanced = 'Y' from {}.accounting where measure = 'RECORDS' "
+            "order by row_order"
         ).format(sql.Identifier(marts)))
         return [TableCount(*row) for row in cursor.fetchall()]
 
