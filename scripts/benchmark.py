@@ -22,11 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from psycopg2 import sql
 
-from psycopg2 import sql  # noqa: E402
-
-from nhi_migration import db, dbt_runner, layouts, legacy  # noqa: E402
+from nhi_migration import db, dbt_runner, layouts, legacy
 
 SCRIPTS = Path(__file__).resolve().parent
 # Runs one command and reports the peak resident memory of it and its descendants.

@@ -13,7 +13,7 @@ if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null
 fi
 
 stamp="$venv/.requirements.sha256"
-wanted="$(sha256sum "$project_dir/requirements.txt" | cut -d' ' -f1)"
+wanted="$(cat "$project_dir/requirements.txt" "$project_dir/pyproject.toml" | sha256sum | cut -d' ' -f1)"
 if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
     exit 0
 fi
@@ -22,5 +22,9 @@ echo "bootstrap: installing pinned dependencies into $venv (first run takes a fe
 "$python" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade "pip==24.3.1" 2> >(grep -v "^WARNING: Location" >&2)
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$project_dir/requirements.txt" 2> >(grep -v "^WARNING: Location" >&2)
+# The tool itself (scripts/nhi_migration, the nhi-migrate command), editable: the
+# checkout is what runs. No download: the venv's own setuptools builds it.
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
+    --no-build-isolation -e "$project_dir" 2> >(grep -v "^WARNING: Location" >&2)
 echo "$wanted" > "$stamp"
 echo "bootstrap: done"

@@ -14,9 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from nhi_migration import generate  # noqa: E402
+from nhi_migration import generate
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

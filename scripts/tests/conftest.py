@@ -11,9 +11,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from nhi_migration import db, generate, handlers, paths  # noqa: E402
+from nhi_migration import db, generate, handlers, paths
 
 SCRIPTS = Path(__file__).resolve().parents[1]
 VENDOR = "V001"  # a vendor handler of handlers.example.yml

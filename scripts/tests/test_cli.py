@@ -11,7 +11,7 @@ from pathlib import Path
 
 from conftest import run_cli
 
-import migrate
+from nhi_migration import cli as migrate
 from nhi_migration import audit, handlers
 
 
@@ -74,3 +74,23 @@ def test_db_destroy_needs_the_responsible_person_and_a_confirmation_and_is_audit
     last = json.loads(audit.log_path().read_text(encoding="utf-8").splitlines()[-1])
     assert last["command"] == "db-destroy" and last["operator"] == "V900"
     assert last["outcome"] == "ok" and last["role"] == "vendor_responsible"
+
+
+def test_the_tool_is_an_installed_package_with_thin_entry_points() -> None:
+    """pyproject.toml installs nhi_migration and the nhi-migrate command; the two scripts
+    other tools call stay as thin entry points with the same options."""
+    import subprocess
+    import sys
+
+    from nhi_migration import paths
+
+    scripts = paths.PROJECT_DIR / "scripts"
+    for path in [*scripts.glob("*.py"), *(scripts / "nhi_migration").glob("*.py")]:
+        assert "sys.path.insert" not in path.read_text(encoding="utf-8"), path.name
+    command = Path(sys.executable).with_name("nhi-migrate")
+    assert command.is_file(), "bootstrap installs the package (pip install -e .)"
+    for entry in ([str(command)], [sys.executable, str(scripts / "migrate.py")]):
+        result = subprocess.run([*entry, "run", "--help"], capture_output=True, text=True,
+                                check=False)
+        assert result.returncode == 0 and "--expected-households N" in result.stdout
+    assert len((scripts / "migrate.py").read_text(encoding="utf-8").splitlines()) < 20

@@ -138,9 +138,7 @@ def loaded_other(server: str, tmp_path_factory: pytest.TempPathFactory):
 
 KILL_AFTER_KT010 = """
 import os, signal, sys
-sys.path.insert(0, sys.argv[1])
-import migrate
-from nhi_migration import export
+from nhi_migration import cli, export
 write = export._write_atomically
 def write_then_die(folder, name, chunks):
     written = write(folder, name, chunks)
@@ -148,7 +146,7 @@ def write_then_die(folder, name, chunks):
         os.kill(os.getpid(), signal.SIGKILL)
     return written
 export._write_atomically = write_then_die
-sys.exit(migrate.main(sys.argv[2:]))
+sys.exit(cli.main(sys.argv[2:]))
 """
 
 

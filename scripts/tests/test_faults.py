@@ -30,7 +30,7 @@ import pytest
 from conftest import SCRIPTS, VENDOR, drop_round_schemas, make_extract, run_cli
 from test_round import PLANTED_FORMS, plant_personal_data
 
-import migrate
+from nhi_migration import cli as migrate
 from nhi_migration import audit, db, paths, pgcluster, seeds
 
 AS_OF = "2017-11-10"

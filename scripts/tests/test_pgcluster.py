@@ -98,7 +98,7 @@ def test_two_folders_of_one_checkout_never_share_a_cluster(tmp_path, server):
     for name in ("a", "b"):
         env = {**os.environ, "NHI_LOCAL_DIR": str(private / name)}
         result = subprocess.run(
-            [sys.executable, "-c", "import sys; sys.path.insert(0, 'scripts'); "
+            [sys.executable, "-c",
              "from nhi_migration import pgcluster; print(pgcluster.locate_cluster().root)"],
             cwd=paths.PROJECT_DIR, env=env, capture_output=True, text=True, check=True)
         roots.append(result.stdout.strip())

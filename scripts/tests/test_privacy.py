@@ -19,7 +19,7 @@ from conftest import drop_round_schemas, make_extract, run_cli
 from openpyxl import load_workbook
 from test_round import PLANTED, PLANTED_FORMS, files_mentioning, plant_personal_data
 
-import migrate
+from nhi_migration import cli as migrate
 from nhi_migration import audit, db, erase, paths, pgcluster
 
 AS_OF = "2017-11-10"
