@@ -51,6 +51,7 @@ from . import (
     verify_pack,
 )
 
+
 class Refusal(refused.Refused):
     """A one-line reason the command stops (exit code 1)."""
 

@@ -48,7 +48,7 @@ def compare(from_round: str, to_round: str) -> Comparison:
             cursor.execute(sql.SQL("select file_id, {} from {}.file_totals").format(
                 sql.SQL(", ").join(sql.Identifier(f) for f in FIGURES), _marts(round_id)))
             for row in cursor.fetchall():
-                for figure, value in zip(FIGURES, row[1:]):
+                for figure, value in zip(FIGURES, row[1:], strict=True):
                     if value is not None:
                         totals.setdefault((row[0], figure), [None, None])[index] = value
         cursor.execute(sql.SQL(

@@ -16,7 +16,6 @@ import psycopg2.extensions
 
 from . import paths, pgcluster
 
-
 _embedded: pgcluster.Cluster | None = None
 
 

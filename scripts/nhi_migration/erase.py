@@ -270,38 +270,8 @@ def plan_erasure(round_id: str, delivered: Path | None, force: bool,
     if not schemas and not work.exists() and not _loaded_per_audit(round_id):
         raise EraseRefused(_never_here(round_id, work))
     _check_delivered_path(delivered)
-    for exported in recorded["exports"]:
-        folder = Path(exported["folder"])
-        if not folder.exists():
-            continue
-        _check_delivery(folder, exported["manifest_sha256"], delivered, force)
-        manifest = folder / "manifest.json"
-        changed = manifest.is_file() and hashing.sha256_file(manifest) != exported["manifest_sha256"]
-        if changed and not force:
-            raise EraseRefused(f"the package in {folder} is not the one exported (its "
-                               "manifest changed): check it, or --force")
-        # The package's files only: the folder may hold things the tool did not write.
-        listed = manifest if manifest.is_file() else delivered
-        for name in _package_names(listed):
-            if (folder / name).is_file():
-                _inventory(folder / name, plan, "package")
-        plan.folders.append(folder)
-    for staging in _staging_folders(recorded):
-        if staging.is_dir():
-            _inventory_staging(staging, plan)
-    inputs = recorded.get("inputs") or {}
-    if inputs.get("folder"):
-        source = Path(inputs["folder"])
-        if _inside_local(source) and source.exists():
-            _inventory(source, plan, "extract")  # an extract the tool itself wrote under .local/
-        elif source.exists():
-            plan.kept.append(f"{source}: the ward's extract media, not created by this tool")
-    if work.exists():
-        _inventory(work, plan, "work")
-    for created in recorded["created"]:
-        path = Path(created)
-        if path.exists() and not any(path == root or root in path.parents for root in plan.roots):
-            _inventory(path, plan, "created")
+    _plan_packages(plan, recorded, delivered, force)
+    _plan_files(plan, recorded, work)
     for schema in schemas:
         _inventory_schema(schema, plan)
     cluster = db.embedded_cluster()
@@ -316,6 +286,48 @@ def plan_erasure(round_id: str, delivered: Path | None, force: bool,
                                sum(p.stat().st_size for p in cluster.root.rglob("*") if p.is_file()),
                                detail="the whole private PostgreSQL cluster", category="cluster"))
     return plan
+
+
+def _plan_packages(plan: Plan, recorded: dict, delivered: Path | None, force: bool) -> None:
+    """Each exported package's own files (and any staging folder an export left)."""
+    for exported in recorded["exports"]:
+        folder = Path(exported["folder"])
+        if not folder.exists():
+            continue
+        _check_delivery(folder, exported["manifest_sha256"], delivered, force)
+        manifest = folder / "manifest.json"
+        changed = (manifest.is_file()
+                   and hashing.sha256_file(manifest) != exported["manifest_sha256"])
+        if changed and not force:
+            raise EraseRefused(f"the package in {folder} is not the one exported (its "
+                               "manifest changed): check it, or --force")
+        # The package's files only: the folder may hold things the tool did not write.
+        listed = manifest if manifest.is_file() else delivered
+        for name in _package_names(listed):
+            if (folder / name).is_file():
+                _inventory(folder / name, plan, "package")
+        plan.folders.append(folder)
+    for staging in _staging_folders(recorded):
+        if staging.is_dir():
+            _inventory_staging(staging, plan)
+
+
+def _plan_files(plan: Plan, recorded: dict, work: Path) -> None:
+    """The extract the tool wrote (never the ward's media), the work folder, and every
+    other path the tool recorded creating for the round."""
+    inputs = recorded.get("inputs") or {}
+    if inputs.get("folder"):
+        source = Path(inputs["folder"])
+        if _inside_local(source) and source.exists():
+            _inventory(source, plan, "extract")  # an extract the tool itself wrote under .local/
+        elif source.exists():
+            plan.kept.append(f"{source}: the ward's extract media, not created by this tool")
+    if work.exists():
+        _inventory(work, plan, "work")
+    for created in recorded["created"]:
+        path = Path(created)
+        if path.exists() and not any(path == root or root in path.parents for root in plan.roots):
+            _inventory(path, plan, "created")
 
 
 # --- carrying it out ---------------------------------------------------------------------

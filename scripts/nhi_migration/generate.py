@@ -555,12 +555,9 @@ class Generator:
         each = annual // 10 // 100 * 100
         return annual - 9 * each if period == 1 else each
 
-    def pay_period(self, setai_no: str, p: dict, payer: str) -> None:
+    def lateness(self, payer: str, due: dt.date) -> tuple[int | None, float]:
+        """Days after the due date the payer pays (None: not at all), and the share paid."""
         rng = self.rng
-        due: dt.date = p["due"]
-        amount = sum(p["parts"])
-        if amount == 0:
-            return
         late_days: int | None
         share = 1.0
         if payer == "A":
@@ -576,6 +573,15 @@ class Generator:
                 share = 0.5
         else:
             late_days = None
+        return late_days, share
+
+    def pay_period(self, setai_no: str, p: dict, payer: str) -> None:
+        rng = self.rng
+        due: dt.date = p["due"]
+        amount = sum(p["parts"])
+        if amount == 0:
+            return
+        late_days, share = self.lateness(payer, due)
         paid_on = due + dt.timedelta(days=late_days) if late_days is not None else None
         if paid_on is not None and paid_on > self.as_of:
             paid_on = None

@@ -9,10 +9,10 @@ import json
 import os
 from pathlib import Path
 
-from conftest import run_cli
-
-from nhi_migration import cli as migrate
 from nhi_migration import audit, handlers
+from nhi_migration import cli as migrate
+
+from conftest import run_cli
 
 
 def subparsers() -> dict[str, argparse.ArgumentParser]:

@@ -25,10 +25,11 @@ from pathlib import Path
 
 import psycopg2
 import pytest
-from conftest import SCRIPTS, drop_round_schemas, make_extract, run_cli
-from test_privacy import round_schemas
 
 from nhi_migration import db, erase, handlers, paths, pgcluster
+from test_privacy import round_schemas
+
+from conftest import SCRIPTS, drop_round_schemas, make_extract, run_cli
 
 AS_OF = "2017-11-10"
 HOUSEHOLDS = 120

@@ -27,11 +27,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from nhi_migration import audit, db, paths, pgcluster, seeds
+from nhi_migration import cli as migrate
+
 from conftest import SCRIPTS, VENDOR, drop_round_schemas, make_extract, run_cli
 from test_round import PLANTED_FORMS, plant_personal_data
-
-from nhi_migration import cli as migrate
-from nhi_migration import audit, db, paths, pgcluster, seeds
 
 AS_OF = "2017-11-10"
 HOUSEHOLDS = 150

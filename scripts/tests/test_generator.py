@@ -51,7 +51,7 @@ def read_dump_file(path: Path) -> tuple[list[str], list[dict[str, str]]]:
     header, records = rows[0], rows[1:]
     for number, record in enumerate(records, start=2):
         assert len(record) == len(header), f"{path.name} record {number}: field count"
-    return header, [dict(zip(header, r)) for r in records]
+    return header, [dict(zip(header, r, strict=False)) for r in records]
 
 
 def test_every_file_is_cp932_crlf_with_the_spec_header_and_matches_control(small_extract: Path):

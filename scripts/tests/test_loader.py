@@ -9,10 +9,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import make_extract
 from psycopg2 import sql
 
 from nhi_migration import db, legacy, load
+
+from conftest import make_extract
 
 ROUND = "PYLOAD"
 

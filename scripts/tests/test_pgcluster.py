@@ -11,9 +11,10 @@ from pathlib import Path
 
 import psycopg2
 import pytest
-from conftest import run_cli
 
 from nhi_migration import db, paths, pgcluster
+
+from conftest import run_cli
 
 
 @pytest.fixture()

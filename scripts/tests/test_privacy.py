@@ -15,12 +15,13 @@ from pathlib import Path
 
 import psycopg2
 import pytest
-from conftest import drop_round_schemas, make_extract, run_cli
 from openpyxl import load_workbook
-from test_round import PLANTED, PLANTED_FORMS, files_mentioning, plant_personal_data
 
-from nhi_migration import cli as migrate
 from nhi_migration import audit, db, erase, paths, pgcluster
+from nhi_migration import cli as migrate
+
+from conftest import drop_round_schemas, make_extract, run_cli
+from test_round import PLANTED, PLANTED_FORMS, files_mentioning, plant_personal_data
 
 AS_OF = "2017-11-10"
 STAFF = "W101"

@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from pathlib import Path
 
 import pytest
-from conftest import drop_round_schemas, make_extract, run_cli
-from psycopg2 import sql
 
 from nhi_migration import db, dbt_runner, paths
+
+from conftest import drop_round_schemas, make_extract, run_cli
 
 PROJECT = paths.PROJECT_DIR
 CJK = re.compile(r"[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]")

@@ -17,9 +17,10 @@ from html import escape
 from pathlib import Path
 
 import pytest
-from conftest import drop_round_schemas, make_extract, run_cli
 
 from nhi_migration import dbt_runner, layouts, paths, validate, validation_report
+
+from conftest import drop_round_schemas, make_extract, run_cli
 
 AS_OF = "2017-11-10"
 HOUSEHOLDS = 150

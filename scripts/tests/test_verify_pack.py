@@ -15,11 +15,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import drop_round_schemas, make_extract, run_cli
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from nhi_migration import paths, verify_pack
+
+from conftest import drop_round_schemas, make_extract, run_cli
 
 ROUND = "PYVPK1"
 AS_OF = "2017-11-10"
@@ -83,7 +84,7 @@ def book(workbooks):
 
 def rows_of(sheet) -> list[dict[str, object]]:
     header = [cell.value for cell in sheet[1]]
-    return [dict(zip(header, row)) for row in sheet.iter_rows(min_row=2, values_only=True)]
+    return [dict(zip(header, row, strict=False)) for row in sheet.iter_rows(min_row=2, values_only=True)]
 
 
 @pytest.fixture(scope="module")
