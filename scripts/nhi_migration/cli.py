@@ -333,7 +333,7 @@ def refusal_details(project: layouts.Project, parameters: dbt_runner.RoundParame
     details = []
     with db.connect() as connection, connection.cursor() as cursor:
         cursor.execute(f"select count(*) from {project.relations['kt010_households']}")
-        (households,) = cursor.fetchone()
+        (households,) = db.fetch_one(cursor)
         if households != parameters.expected_households:
             details.append(f"KT010 holds {households:,} households, --expected-households "
                            f"is {parameters.expected_households:,}")
@@ -354,7 +354,7 @@ def validation_refusal(project: layouts.Project, parameters: dbt_runner.RoundPar
     heading = f"validation failed ({len(failed)} expectation(s))"
     with db.connect() as connection, connection.cursor() as cursor:
         cursor.execute(f"select count(*) from {project.relations['kt010_households']}")
-        (households,) = cursor.fetchone()
+        (households,) = db.fetch_one(cursor)
     if households != parameters.expected_households:
         return (f"{heading}: KT010 holds {households:,} households but --expected-households "
                 f"is {parameters.expected_households:,}. Check the ward's figure; if it is "
@@ -755,8 +755,8 @@ def unexpected_error(exc: BaseException) -> str:
     """
     frames = traceback.extract_tb(exc.__traceback__) if exc.__traceback__ else []
     own = [f for f in frames if _is_own_code(f.filename)]
-    frame = (own or frames or [None])[-1]
-    where = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""
+    nearest = own or frames
+    where = f" at {Path(nearest[-1].filename).name}:{nearest[-1].lineno}" if nearest else ""
     code = getattr(exc, "pgcode", None)
     sqlstate = f" (SQLSTATE {code})" if code else ""
     return (f"unexpected {type(exc).__name__}{sqlstate}{where}; its text is withheld because "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg2
 import psycopg2.extensions
@@ -53,6 +54,14 @@ def connect() -> Iterator[psycopg2.extensions.connection]:
         raise
     finally:
         connection.close()
+
+
+def fetch_one(cursor: psycopg2.extensions.cursor) -> tuple[Any, ...]:
+    """The one row a query always returns (a count, an exists): a missing row is a bug."""
+    row = cursor.fetchone()
+    if row is None:
+        raise RuntimeError("a query that always returns one row returned none")
+    return row
 
 
 def schema_name(round_id: str, layer: str) -> str:

@@ -240,7 +240,7 @@ def _inventory_schema(schema: str, plan: Plan) -> None:
     with db.connect() as connection, connection.cursor() as cursor:
         cursor.execute("select count(*) from pg_class where relnamespace = %s::regnamespace",
                        (schema,))
-        (relations,) = cursor.fetchone()
+        (relations,) = db.fetch_one(cursor)
         cursor.execute("select relname, relkind::text, pg_total_relation_size(oid) from "
                        "pg_class where relnamespace = %s::regnamespace and relkind in "
                        "('r', 'p', 'm', 'v', 'f', 'S') order by relname", (schema,))
@@ -364,7 +364,7 @@ def clean_embedded_cluster() -> Maintenance:
             before = set(done.wal_before)
             for _ in range(len(before) + 3):
                 cursor.execute("select pg_walfile_name(pg_current_wal_lsn())")
-                (current,) = cursor.fetchone()
+                (current,) = db.fetch_one(cursor)
                 if current not in before and not before & set(_wal_segments(cursor)):
                     break
                 cursor.execute("select pg_switch_wal()")

@@ -64,7 +64,7 @@ def find(project: layouts.Project) -> list[Offence]:
             for field in _numeric_fields(layout):
                 cursor.execute(sql.SQL("select exists (select 1 from {} where {})").format(
                     sql.SQL(layout.relation), sql.SQL(validate.field_misfit(field))))
-                if not cursor.fetchone()[0]:
+                if not db.fetch_one(cursor)[0]:
                     continue
                 for source in layout.legacy_rows:
                     cursor.execute(_query(layout, field, source, project.relations))

@@ -26,7 +26,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 from psycopg2 import sql
 
-from . import pgcluster
+from . import db, pgcluster
 
 FETCH_ROWS = 5_000  # rows per round trip of the server-side cursor
 
@@ -80,7 +80,8 @@ def staff_connection() -> psycopg2.extensions.connection:
     """Connect as the staff role (NHI_STAFF_PGUSER, default nhi_staff) on the same server."""
     user = os.environ.get("NHI_STAFF_PGUSER", pgcluster.STAFF_ROLE)
     password = os.environ.get("NHI_STAFF_PGPASSWORD")
-    return psycopg2.connect("", user=user, **({"password": password} if password else {}),
+    # psycopg2 leaves out a keyword that is None (no password: libpq's own rules apply)
+    return psycopg2.connect("", user=user, password=password,
                             application_name="nhi-verify-pack")
 
 
@@ -101,10 +102,10 @@ def write_pack(round_id: str, out: Path, progress: Callable[[str], None]) -> tup
         with connection.cursor() as cursor:
             cursor.execute(sql.SQL("select round_id, to_char(as_of, 'YYYY-MM-DD'), "
                                    "expected_households from {}.round_parameters").format(marts))
-            parameters = cursor.fetchone()
+            parameters = db.fetch_one(cursor)
             cursor.execute(sql.SQL("select seed, sample_size, exception_sample_size "
                                    "from {}.vrf_sample_rule").format(views))
-            rule = cursor.fetchone()
+            rule = db.fetch_one(cursor)
             cursor.execute(sql.SQL(
                 "select reason, households_named, households_chosen, households_in_workbook, "
                 "exceptions, exceptions_in_workbook from {}.vrf_sample_summary "
