@@ -47,12 +47,16 @@ FILE_SOURCES = {
 @dataclass(frozen=True)
 class Check:
     """One expectation: the suite (asset) it belongs to, a staff-readable description, and
-    the GX expectation class name with its arguments."""
+    the GX expectation class name with its arguments. A check that shares one scan of a
+    mart among several questions lists them in ``parts``: (description, SQL condition
+    true for a failing row); when it fails, each part that fails is named on its own."""
 
     asset: str
     description: str
     expectation: str
     arguments: dict
+    parts: tuple[tuple[str, str], ...] = ()
+    relation: str = ""
 
     def build(self) -> object:
         import great_expectations as gx
@@ -116,8 +120,63 @@ def field_misfit(f: layouts.Field) -> str:
     return f"{column} < 0 or {column} > {10 ** f.width - 1}"
 
 
+def _row_condition(check: Check) -> str | None:
+    """The failing-row condition of a per-row check on one mart, or None for a check that
+    is not one (uniqueness, row count, a production round's 〓 check, a cross check)."""
+    column = f'"{check.arguments.get("column", "")}"'
+    if check.expectation == "UnexpectedRowsExpectation":
+        prefix = "select 1 from {batch} where "
+        query = check.arguments["unexpected_rows_query"]
+        return query[len(prefix):] if query.startswith(prefix) else None
+    if check.expectation == "ExpectColumnValuesToNotBeNull":
+        return f"{column} is null"
+    if check.expectation == "ExpectColumnValuesToBeInSet":
+        listed = ", ".join("'" + v.replace("'", "''") + "'" for v in check.arguments["value_set"])
+        return f"{column} is not null and {column} not in ({listed})"
+    return None
+
+
+def shared_scans(checks: list[Check], project: layouts.Project) -> list[Check]:
+    """The per-row checks of each mart (keys not empty, every field fits, codes are new
+    codes, KT030's identities) as one expectation that reads the mart once; the others
+    as they are. The shared expectation fails when any of its parts does, and the gate
+    then names each failing part with its own description (see failing_parts)."""
+    relations = {layout.file_id: layout.relation for layout in project.layouts}
+    shared: dict[str, list[tuple[str, str]]] = {}
+    result: list[Check] = []
+    for check in checks:
+        condition = _row_condition(check) if check.asset in relations else None
+        if condition is None:
+            result.append(check)
+        else:
+            shared.setdefault(check.asset, []).append((check.description, condition))
+    for asset, parts in shared.items():
+        where = " or ".join(f"({condition})" for _, condition in parts)
+        result.append(Check(
+            asset, f"{asset} の各行が {len(parts)} の規則を満たす（キーが空でない、各項目が §2 の型と桁に"
+                   "収まる、コードは新コード（§3）、KT030 は §5 の恒等式）。1 回の読み取りで確かめ、"
+                   "満たさない規則は名前を挙げる",
+            "UnexpectedRowsExpectation",
+            {"unexpected_rows_query": f"select 1 from {{batch}} where {where}"},
+            parts=tuple(parts), relation=relations[asset]))
+    return result
+
+
+def failing_parts(check: Check) -> list[str]:
+    """The descriptions of the parts of a failed shared check that fail (one query each,
+    run only after a failure)."""
+    failing = []
+    with db.connect() as connection, connection.cursor() as cursor:
+        for description, condition in check.parts:
+            cursor.execute(f"select exists (select 1 from {check.relation} where {condition})")
+            if cursor.fetchone()[0]:
+                failing.append(description)
+    return failing or [check.description]
+
+
 def build_checks(project: layouts.Project, arguments: RoundFacts,
                  code_sets: dict[str, list[str]]) -> list[Check]:
+    """Every question of the gate, one Check each (run_gate shares the scans)."""
     checks: list[Check] = []
     for layout in project.layouts:
         fid = layout.file_id
@@ -236,7 +295,7 @@ def run_gate(project: layouts.Project, arguments: RoundFacts, gx_dir: Path,
 
     marts_schema = project.layouts[0].schema
     seeds_schema = marts_schema.rsplit("_", 1)[0] + "_seeds"
-    checks = build_checks(project, arguments, _code_sets(seeds_schema))
+    checks = shared_scans(build_checks(project, arguments, _code_sets(seeds_schema)), project)
     if gx_dir.exists():
         shutil.rmtree(gx_dir)
     gx_dir.mkdir(parents=True, mode=0o700)
@@ -265,12 +324,17 @@ def run_gate(project: layouts.Project, arguments: RoundFacts, gx_dir: Path,
     progress(f"  {len(checks)} expectations in {len(definitions)} suites …")
     result = checkpoint.run()
     report = ValidationReport(success=bool(result.success), evaluated=0)
+    by_description = {check.description: check for check in checks}
     for validation in result.run_results.values():
         for item in validation.results:
             report.evaluated += 1
             if not item.success:
-                report.failed.append(item.expectation_config.description or
-                                     item.expectation_config.type)
+                description = item.expectation_config.description
+                check = by_description.get(description or "")
+                if check is not None and check.parts:
+                    report.failed.extend(failing_parts(check))
+                else:
+                    report.failed.append(description or item.expectation_config.type)
     docs = gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site"
     make_offline(docs)
     report.data_docs = docs / "index.html"

@@ -75,3 +75,46 @@ def test_the_comparison_can_fail(tmp_path):
         assert "KT010.dat" in str(exc) and "manifest.json without basis" in str(exc)
     else:
         raise AssertionError("a changed package passed the comparison")
+
+
+# --- the export's binary COPY path (export.py) -----------------------------------------
+def _copy_stream(records: list[bytes | None]) -> bytes:
+    """What COPY … TO STDOUT (FORMAT binary) sends for one bytea column."""
+    data = bytearray(b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00")
+    for record in records:
+        data += b"\x00\x01"
+        if record is None:
+            data += b"\xff\xff\xff\xff"
+        else:
+            data += len(record).to_bytes(4, "big") + record
+    return bytes(data + b"\xff\xff")
+
+
+def _through_sink(stream: bytes, length: int, piece: int = 7) -> bytes:
+    from nhi_migration import export
+
+    written: list[bytes] = []
+    sink = export._BinaryCopySink(length, written.append)
+    for start in range(0, len(stream), piece):  # COPY hands over a row at a time, or less
+        sink.write(stream[start:start + piece])
+    sink.finish()
+    return b"".join(written)
+
+
+def test_the_binary_copy_path_passes_good_records_through_unchanged():
+    records = [b"ABCDE\r\n", "髙﨑".encode("cp932") + b"X\r\n", b"12345\r\n"]
+    assert _through_sink(_copy_stream(records), 5) == b"".join(records)
+
+
+def test_the_binary_copy_path_gives_way_on_a_null_or_misfit_record():
+    """A NULL record (a value that does not fit) or one of another length is not passed
+    on: the export then writes the file record by record and refuses naming it."""
+    from nhi_migration import export
+
+    for bad in ([b"ABCDE\r\n", None, b"12345\r\n"], [b"ABCDE\r\n", b"ABCD\r\n"],
+                [b"ABCDE\r\n", b"ABCDEF\r\n"]):
+        try:
+            _through_sink(_copy_stream(bad), 5)
+        except export._NotFastPath:
+            continue
+        raise AssertionError(f"a bad stream passed: {bad}")
