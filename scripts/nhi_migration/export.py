@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from . import cp932, db, layouts, state
 PACKAGE_FILES_CSV = ("KT000_CONTROL.csv",)
 MANIFEST = "manifest.json"
 FETCH_ROWS = 20_000
+EXPORT_CONNECTIONS = 2
 
 
 class ExportRefused(Exception):
@@ -240,6 +242,12 @@ def _write_setup_file(connection, export_relation: str, layout: layouts.Layout,
     return written, counter["records"]
 
 
+def _write_setup_file_connected(export_relation: str, layout: layouts.Layout,
+                                folder: Path) -> tuple[WrittenFile, int]:
+    with db.connect() as connection:
+        return _write_setup_file(connection, export_relation, layout, folder)
+
+
 def _csv_bytes(header: list[str], rows: list[list[object]]) -> bytes:
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\r\n")
@@ -321,8 +329,14 @@ def _export_into(project: layouts.Project, out: Path, incomplete: Path, basis: d
                       for t, f, r, h, b in cursor.fetchall()]
         for layout in project.layouts:
             layouts.check_layout(layout)
-            written, records = _write_setup_file(connection, export_relation, layout,
-                                                 incomplete)
+        # The setup files are written two at a time, each on its own connection (the
+        # server builds and sorts one file's records while the other streams); they are
+        # checked and reported in file order, and the first failure stops the export.
+        with ThreadPoolExecutor(max_workers=EXPORT_CONNECTIONS) as pool:
+            futures = [pool.submit(_write_setup_file_connected, export_relation, layout,
+                                   incomplete) for layout in project.layouts]
+            results = [future.result() for future in futures]
+        for layout, (written, records) in zip(project.layouts, results):
             expected = totals[layout.file_id]["record_count"]
             if records != expected:
                 raise ExportRefused(f"{layout.file_name}: {records:,} data records "
