@@ -69,15 +69,23 @@ def remove_package(folder: Path, project: layouts.Project) -> list[str]:
 
 
 def _write_atomically(folder: Path, name: str, chunks) -> WrittenFile:
-    """Write chunks to ``name.part``, then rename; return size and hash."""
+    """Write chunks to ``name.part``, then rename; return size and hash. ``chunks`` is an
+    iterable of bytes, or a function that is given the writer and calls it with each."""
     part = folder / f"{name}.part"
     digest = hashlib.sha256()
     size = 0
     with os.fdopen(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
-        for chunk in chunks:
+        def emit(chunk: bytes) -> None:
+            nonlocal size
             handle.write(chunk)
             digest.update(chunk)
             size += len(chunk)
+
+        if callable(chunks):
+            chunks(emit)
+        else:
+            for chunk in chunks:
+                emit(chunk)
         handle.flush()
         os.fsync(handle.fileno())
     part.rename(folder / name)
@@ -194,16 +202,9 @@ def _write_file_fast(connection, export_relation: str, layout: layouts.Layout,
     """One setup file by COPY: header and trailer by query, the data records (section 2,
     in key order) streamed by binary COPY into the file as they come. Returns the file
     and its data record count; raises _NotFastPath when a record is NULL or misfit."""
-    part = folder / f"{layout.file_name}.part"
-    digest = hashlib.sha256()
-    size = 0
-    with os.fdopen(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
-        def emit(data: bytes) -> None:
-            nonlocal size
-            handle.write(data)
-            digest.update(data)
-            size += len(data)
+    rows = {"data": 0}
 
+    def fill(emit) -> None:
         with connection.cursor() as cursor:
             cursor.execute(sql.SQL("select section, record from {} where file_id = %s "
                                    "and section <> 2 order by section").format(
@@ -221,11 +222,9 @@ def _write_file_fast(connection, export_relation: str, layout: layouts.Layout,
                 sql.SQL(export_relation), sql.Literal(layout.file_id)).as_string(cursor), sink)
             sink.finish()
             emit(bytes(edges[1][1]) + b"\r\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    part.rename(folder / layout.file_name)
-    return WrittenFile(name=layout.file_name, records=0, bytes=size,
-                       sha256=digest.hexdigest()), sink.rows
+            rows["data"] = sink.rows
+
+    return _write_atomically(folder, layout.file_name, fill), rows["data"]
 
 
 def _write_setup_file(connection, export_relation: str, layout: layouts.Layout,
