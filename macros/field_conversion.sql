@@ -37,38 +37,45 @@
 
 {#
     §2 N step (1): gaiji U+E000–U+E757 through the ward's map (int_gaiji_translation,
-    one character for one character), then any gaiji left becomes 〓 (U+3013).
+    one character for one character), then any gaiji left becomes 〓 (U+3013). A text
+    with no gaiji is returned as it is (the map changes only gaiji: its test says so).
 #}
 {% macro replace_gaiji(expression) -%}
-    regexp_replace(
-        translate(
-            {{ expression }},
-            (select gaiji.from_chars from {{ ref('int_gaiji_translation') }} as gaiji),
-            (select gaiji.to_chars from {{ ref('int_gaiji_translation') }} as gaiji)
-        ),
-        '[\uE000-\uE757]', '〓', 'g'
-    )
+    case when {{ expression }} ~ '[\uE000-\uE757]' then
+        regexp_replace(
+            translate(
+                {{ expression }},
+                (select gaiji.from_chars from {{ ref('int_gaiji_translation') }} as gaiji),
+                (select gaiji.to_chars from {{ ref('int_gaiji_translation') }} as gaiji)
+            ),
+            '[\uE000-\uE757]', '〓', 'g'
+        )
+    else {{ expression }} end
 {%- endmacro %}
 
 
 {#
     §2 N step (2): half-width becomes full-width. ｶﾞ ﾊﾟ ｳﾞ are composed first; then
     U+0020 → U+3000, U+0021–U+007E → U+FF01–U+FF5E, half-width katakana → full-width,
-    and every control character (U+0001–U+001F, U+007F) → U+3000. Nothing else changes.
+    and every control character (U+0001–U+001F, U+007F) → U+3000. Nothing else changes,
+    so a text with none of those characters (U+0001–U+007F, U+FF61–U+FF9F) is returned
+    as it is, without the steps.
 #}
 {% macro to_fullwidth(expression) -%}
     {%- set ns = namespace(sql=expression) -%}
     {%- for half, full in _voiced_pairs() -%}
         {%- set ns.sql = "replace(" ~ ns.sql ~ ", '" ~ half ~ "', '" ~ full ~ "')" -%}
     {%- endfor -%}
-    regexp_replace(
-        translate(
-            {{ ns.sql }},
-            ' ' || {{ _range_literal(33, 126) }} || '{{ _halfwidth_katakana() }}',
-            '　' || {{ _range_literal(33, 126, 65248) }} || '{{ _fullwidth_katakana() }}'
-        ),
-        '[\x01-\x1F\x7F]', '　', 'g'
-    )
+    case when {{ expression }} ~ '[\x01-\x7F｡-ﾟ]' then
+        regexp_replace(
+            translate(
+                {{ ns.sql }},
+                ' ' || {{ _range_literal(33, 126) }} || '{{ _halfwidth_katakana() }}',
+                '　' || {{ _range_literal(33, 126, 65248) }} || '{{ _fullwidth_katakana() }}'
+            ),
+            '[\x01-\x1F\x7F]', '　', 'g'
+        )
+    else {{ expression }} end
 {%- endmacro %}
 
 

@@ -105,12 +105,29 @@
                 {%- endfor -%}
                 {{ " ||" if not loop.last }}
             {%- endfor %}, 'SJIS') as sort_key,
-        {%- for column in columns %}
-            {%- set formatted = format_layout_field('layout.' ~ column.name, column.meta['type'], column.meta['width'], column.data_type) %}
-            {%- if column.meta['type'] == 'N' %}
-        {{ function('to_cp932') }}({{ formatted }})
+        {#- Consecutive fields other than N are joined as text and encoded by one
+            convert_to (they are ASCII, and the encoding is character by character, so
+            the bytes are the same as field by field; a NULL field still gives a NULL
+            record): one encoder call per run of fields instead of one per field. #}
+        {%- set runs = [] -%}
+        {%- for column in columns -%}
+            {%- set formatted = format_layout_field('layout.' ~ column.name, column.meta['type'], column.meta['width'], column.data_type) -%}
+            {%- if column.meta['type'] == 'N' -%}
+                {%- do runs.append({'n': true, 'parts': [formatted]}) -%}
+            {%- elif runs and not runs[-1]['n'] -%}
+                {%- do runs[-1]['parts'].append(formatted) -%}
+            {%- else -%}
+                {%- do runs.append({'n': false, 'parts': [formatted]}) -%}
+            {%- endif -%}
+        {%- endfor %}
+        {%- for run in runs %}
+            {%- if run['n'] %}
+        {{ function('to_cp932') }}({{ run['parts'][0] }})
             {%- else %}
-        convert_to({{ formatted }}, 'SJIS')
+        convert_to(
+            {%- for part in run['parts'] %}
+            {{ part }}{{ " ||" if not loop.last }}
+            {%- endfor %}, 'SJIS')
             {%- endif %}
             {{- " ||" if not loop.last }}
         {%- endfor %} as record

@@ -3,6 +3,8 @@
     Each macro returns a SQL expression that never raises: a value that cannot be read
     gives NULL, and the matching *_is_unreadable macro tells "unreadable" from "not set".
     Nested CASEs make the order of evaluation explicit, so no cast ever sees bad text.
+    A staging model parses each value once and passes the parsed expression to the
+    matching *_is_unreadable macro (``parsed``), which then does not parse it again.
 #}
 
 {# 和暦 era bases: 明治 1867, 大正 1911, 昭和 1925, 平成 1988, 令和 2018. #}
@@ -11,12 +13,18 @@
 {%- endmacro %}
 
 
-{# A real calendar date from year, month and day expressions already known to be digits. #}
+{# A real calendar date from year, month and day expressions already known to be digits
+   (year 1–9999). The month's last day is worked out in integers (the Gregorian leap
+   rule, as make_date has it), not by date arithmetic. #}
 {% macro _safe_make_date(year_sql, month_sql, day_sql) -%}
     case when {{ month_sql }} between 1 and 12 then
-        case when {{ day_sql }} between 1 and extract(
-            day from make_date({{ year_sql }}, {{ month_sql }}, 1) + interval '1 month - 1 day'
-        )::int then make_date({{ year_sql }}, {{ month_sql }}, {{ day_sql }}) end
+        case when {{ day_sql }} between 1 and case
+            when {{ month_sql }} in (4, 6, 9, 11) then 30
+            when {{ month_sql }} <> 2 then 31
+            when ({{ year_sql }}) % 4 = 0
+                and (({{ year_sql }}) % 100 <> 0 or ({{ year_sql }}) % 400 = 0) then 29
+            else 28
+        end then make_date({{ year_sql }}, {{ month_sql }}, {{ day_sql }}) end
     end
 {%- endmacro %}
 
@@ -33,8 +41,8 @@
 
 
 {# True when a YMD7 value is set (not empty, not 0000000) but is not a date. #}
-{% macro wareki_is_unreadable(column) -%}
-    ({{ column }} not in ('', '0000000') and {{ wareki_to_date(column) }} is null)
+{% macro wareki_is_unreadable(column, parsed=none) -%}
+    ({{ column }} not in ('', '0000000') and {{ parsed or wareki_to_date(column) }} is null)
 {%- endmacro %}
 
 
@@ -49,8 +57,8 @@
 {%- endmacro %}
 
 
-{% macro seireki_is_unreadable(column) -%}
-    ({{ column }} not in ('', '00000000') and {{ seireki_to_date(column) }} is null)
+{% macro seireki_is_unreadable(column, parsed=none) -%}
+    ({{ column }} not in ('', '00000000') and {{ parsed or seireki_to_date(column) }} is null)
 {%- endmacro %}
 
 
@@ -65,8 +73,8 @@
 {%- endmacro %}
 
 
-{% macro wareki_month_is_unreadable(column) -%}
-    ({{ column }} not in ('', '00000') and {{ wareki_month_to_date(column) }} is null)
+{% macro wareki_month_is_unreadable(column, parsed=none) -%}
+    ({{ column }} not in ('', '00000') and {{ parsed or wareki_month_to_date(column) }} is null)
 {%- endmacro %}
 
 
@@ -78,8 +86,8 @@
 {%- endmacro %}
 
 
-{% macro nendo_is_unreadable(column) -%}
-    ({{ nendo_to_fiscal_year(column) }} is null)
+{% macro nendo_is_unreadable(column, parsed=none) -%}
+    ({{ parsed or nendo_to_fiscal_year(column) }} is null)
 {%- endmacro %}
 
 
@@ -92,8 +100,8 @@
 {%- endmacro %}
 
 
-{% macro amount_is_unreadable(column) -%}
-    ({{ parse_amount(column) }} is null)
+{% macro amount_is_unreadable(column, parsed=none) -%}
+    ({{ parsed or parse_amount(column) }} is null)
 {%- endmacro %}
 
 
@@ -114,8 +122,8 @@
 {%- endmacro %}
 
 
-{% macro id_is_unreadable(column) -%}
-    ({{ parse_id(column) }} is null)
+{% macro id_is_unreadable(column, parsed=none) -%}
+    ({{ parsed or parse_id(column) }} is null)
 {%- endmacro %}
 
 
@@ -147,8 +155,8 @@
 {%- endmacro %}
 
 
-{% macro count_is_unreadable(column) -%}
-    ({{ column }} <> '' and {{ parse_count(column) }} is null)
+{% macro count_is_unreadable(column, parsed=none) -%}
+    ({{ column }} <> '' and {{ parsed or parse_count(column) }} is null)
 {%- endmacro %}
 
 

@@ -3,11 +3,18 @@
     python scripts/benchmark.py [--sizes 46565,465650] [--work DIR] [--keep]
 
 For each size: generate the synthetic extract, then time each stage of a round (load,
-dbt build, validation, export) as the CLI runs it, with rows per second and the peak
-memory of the Python and dbt processes. In the same run it times the raw baseline of
-moving the same data: COPY of the loaded raw tables into fresh tables (in) and COPY of
-the marts out in key order (out). It prints the figures and the ratio of the whole
-round to that baseline. A benchmark, not a test: it prints, it asserts nothing.
+dbt build, validation, export) as the CLI runs it, with rows per second and peak memory.
+In the same run it times the raw baseline of moving the same data: COPY of the loaded
+raw tables into fresh tables (in) and COPY of the marts out in key order (out). It
+prints, per stage and for the whole round, the ratio to that baseline (COPY in + out;
+and load to COPY in, export to COPY out).
+
+Peak memory is sampled every 0.1 s while a stage runs: the proportional set size (PSS,
+shared pages divided among the processes sharing them, so shared_buffers counts once)
+of the CLI and every process it started (dbt, its threads) plus every process of the
+PostgreSQL server (backends, parallel workers, background processes), added together;
+"CLI RSS" is the largest resident size of the CLI's own process tree (getrusage). A
+benchmark, not a test: it prints, it asserts nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -36,16 +44,88 @@ WRAPPER = (
 )
 
 
-def timed(command: list[str]) -> tuple[float, int]:
-    """Seconds and peak RSS (MiB) of a command; raises if it fails."""
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as handle:
+                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            tree.setdefault(parent, []).append(int(entry))
+    return tree
+
+
+def _descendants(root: int, tree: dict[int, list[int]]) -> list[int]:
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(tree.get(pid, []))
+    return found
+
+
+def _pss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def postmaster_pid() -> int | None:
+    """The server's postmaster: the parent of this benchmark's own backend."""
+    with db.connect() as connection, connection.cursor() as cursor:
+        cursor.execute("select pg_backend_pid()")
+        (backend,) = cursor.fetchone()
+    try:
+        with open(f"/proc/{backend}/stat", encoding="ascii", errors="replace") as handle:
+            return int(handle.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError):
+        return None  # a server on another machine: its memory is not ours to see
+
+
+class MemorySampler(threading.Thread):
+    """Peak PSS of a process tree plus the PostgreSQL server's processes, together."""
+
+    def __init__(self, root: int, server: int | None) -> None:
+        super().__init__(daemon=True)
+        self.root, self.server = root, server
+        self.peak_kib = 0
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            tree = _children()
+            pids = set(_descendants(self.root, tree))
+            if self.server:
+                pids.update(_descendants(self.server, tree))
+            self.peak_kib = max(self.peak_kib, sum(_pss_kib(pid) for pid in pids))
+            self.stopping.wait(0.1)
+
+
+SERVER_PID: int | None = None
+
+
+def timed(command: list[str]) -> tuple[float, int, int]:
+    """Seconds, peak PSS of everything (MiB) and peak CLI RSS (MiB); raises on failure."""
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-c", WRAPPER, *command],
-                            capture_output=True, text=True, check=False)
+    process = subprocess.Popen([sys.executable, "-c", WRAPPER, *command],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sampler = MemorySampler(process.pid, SERVER_PID)
+    sampler.start()
+    _, stderr = process.communicate()
     elapsed = time.perf_counter() - started
-    code, peak_kib = result.stderr.strip().splitlines()[-1].split()
+    sampler.stopping.set()
+    sampler.join()
+    code, peak_kib = stderr.strip().splitlines()[-1].split()
     if code != "0":
         raise SystemExit(f"benchmark: {' '.join(command[:3])} … failed (exit {code})")
-    return elapsed, int(peak_kib) // 1024
+    return elapsed, sampler.peak_kib // 1024, int(peak_kib) // 1024
 
 
 def baseline(round_id: str) -> tuple[float, float, int, int]:
@@ -122,25 +202,36 @@ def bench(households: int, work: Path, keep: bool, operator: str) -> dict:
     written = sum(f["records"] for name, f in manifest["files"].items() if name.endswith(".dat"))
     written_bytes = sum(f["bytes"] for f in manifest["files"].values())
     base_in, base_out, rows_in, rows_out = baseline(round_id)
-    round_seconds = sum(seconds for name, (seconds, _) in stages.items() if name != "generate")
+    round_stages = [name for name in stages if name != "generate"]
+    round_seconds = sum(stages[name][0] for name in round_stages)
+    round_peak = max(stages[name][1] for name in round_stages)
+    base = base_in + base_out
     print(f"  legacy records {records:,}; setup records {written:,} "
           f"({written_bytes / 2**20:,.0f} MiB)")
-    print(f"  {'stage':<10} {'seconds':>9} {'rows/s':>11} {'peak MiB':>9}")
-    for name, (seconds, peak) in stages.items():
-        rows = written if name == "export" else records
-        print(f"  {name:<10} {seconds:>9.1f} {rows / seconds:>11,.0f} {peak:>9,}")
-    print(f"  {'round':<10} {round_seconds:>9.1f} {records / round_seconds:>11,.0f}"
-          "   (load + build + validate + export)")
     print(f"  baseline: COPY in {base_in:.1f} s ({rows_in / base_in:,.0f} rows/s), "
-          f"COPY out {base_out:.1f} s ({rows_out / base_out:,.0f} rows/s)")
-    print(f"  ratio whole round / raw COPY baseline: {round_seconds / (base_in + base_out):.1f}×",
-          flush=True)
+          f"COPY out {base_out:.1f} s ({rows_out / base_out:,.0f} rows/s), "
+          f"in + out {base:.1f} s")
+    print(f"  {'stage':<10} {'seconds':>9} {'rows/s':>11} {'÷ COPY':>8} {'÷ own':>7} "
+          f"{'peak MiB':>9} {'CLI RSS':>8}")
+    own = {"load": base_in, "export": base_out}
+    for name, (seconds, peak, cli) in stages.items():
+        rows = written if name == "export" else records
+        ratio = "" if name == "generate" else f"{seconds / base:.1f}×"
+        own_ratio = f"{seconds / own[name]:.1f}×" if name in own else ""
+        print(f"  {name:<10} {seconds:>9.1f} {rows / seconds:>11,.0f} {ratio:>8} "
+              f"{own_ratio:>7} {peak:>9,} {cli:>8,}")
+    print(f"  {'round':<10} {round_seconds:>9.1f} {records / round_seconds:>11,.0f} "
+          f"{round_seconds / base:>7.1f}× {'':>7} {round_peak:>9,}"
+          "   (load + build + validate + export)")
+    print(f"  ratio whole round / raw COPY in + out: {round_seconds / base:.1f}× "
+          f"(target at most 8×); peak memory {round_peak:,} MiB (Python, dbt and "
+          "PostgreSQL together, PSS)", flush=True)
     if not keep:
         drop_round(round_id)
         shutil.rmtree(extract, ignore_errors=True)
         shutil.rmtree(out, ignore_errors=True)
     return {"households": households, "stages": stages, "round_seconds": round_seconds,
-            "baseline": (base_in, base_out)}
+            "baseline": (base_in, base_out), "peak_mib": round_peak}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,7 +247,9 @@ def main(argv: list[str] | None = None) -> int:
                              "file in NHI_HANDLERS, else handlers.example.yml)")
     args = parser.parse_args(argv)
     os.environ.setdefault("NHI_HANDLERS", str(SCRIPTS.parent / "handlers.example.yml"))
+    global SERVER_PID
     print(f"database: {db.ensure_server()}")
+    SERVER_PID = postmaster_pid()
     work = args.work or Path(tempfile.mkdtemp(prefix="nhi-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     for size in (int(s) for s in args.sizes.split(",")):

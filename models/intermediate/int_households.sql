@@ -44,8 +44,13 @@ scoped as (
         case
             when checked.is_deleted or not checked.has_live_assessment then 'OUT_OF_SCOPE'
             else 'IN_SCOPE'
-        end as own_scope
+        end as own_scope,
+        -- each N text and the unreadable list are computed once per row (OFFSET 0:
+        -- PostgreSQL would otherwise copy them into every expression that reads them)
+        {{ to_n_text('checked.address') }} as address_n_text,
+        {{ to_n_text('checked.address_extra') }} as address_extra_n_text
     from checked
+    offset 0  -- noqa: AM09
 ),
 
 converted as (
@@ -58,10 +63,10 @@ converted as (
         scoped.head_atena_no,
         case when scoped.is_nominal_head then 1 else 0 end as nominal_head,
         {{ x_postal('scoped.postal_code_text') }} as postal_code,
-        {{ cp932_truncate(to_n_text('scoped.address'), 80) }} as address,
-        {{ n_is_truncated(to_n_text('scoped.address'), 80) }} as address_truncated,
-        {{ cp932_truncate(to_n_text('scoped.address_extra'), 60) }} as address_extra,
-        {{ n_is_truncated(to_n_text('scoped.address_extra'), 60) }} as address_extra_truncated,
+        {{ cp932_truncate('scoped.address_n_text', 80) }} as address,
+        {{ n_is_truncated('scoped.address_n_text', 80) }} as address_truncated,
+        {{ cp932_truncate('scoped.address_extra_n_text', 60) }} as address_extra,
+        {{ n_is_truncated('scoped.address_extra_n_text', 60) }} as address_extra_truncated,
         {{ x_phone('scoped.phone_text') }} as phone,
         char_length({{ phone_digits('scoped.phone_text') }}) > 15 as phone_truncated,
         coalesce({{ x_code('scoped.district_code_text', 2) }}, '') as district_code,

@@ -30,9 +30,15 @@ checked as (
             ('kojin.eligibility_start_unreadable', 'SHUTOKU_YMD', 'not a date (YMD7)'),
             ('kojin.eligibility_end_unreadable', 'SOSHITSU_YMD', 'not a date (YMD7)'),
             ('kojin.is_deleted_unreadable', 'SAKUJO_FLG', 'not 0, 1 or empty'),
-        ]) }} as unreadable
+        ]) }} as unreadable,
+        -- each N text and the unreadable list are computed once per row (OFFSET 0:
+        -- PostgreSQL would otherwise copy them into every expression that reads them)
+        {{ to_n_text('kojin.name') }} as name_n_text,
+        {{ to_n_text('kojin.name_kana') }} as name_kana_n_text,
+        {{ to_n_text('kojin.alias_name') }} as alias_name_n_text
     from kojin
     left join households on kojin.household_no = households.household_no
+    offset 0  -- noqa: AM09
 ),
 
 converted as (
@@ -43,12 +49,12 @@ converted as (
                        orphan_possible=true) }} as outcome,
         {{ quarantine_reasons('checked.is_deleted', 'checked.household_scope', 'checked.unreadable',
                               orphan_possible=true) }} as quarantine_reasons,
-        {{ cp932_truncate(to_n_text('checked.name'), 40) }} as name,
-        {{ n_is_truncated(to_n_text('checked.name'), 40) }} as name_truncated,
-        {{ cp932_truncate(to_n_text('checked.name_kana'), 60) }} as name_kana,
-        {{ n_is_truncated(to_n_text('checked.name_kana'), 60) }} as name_kana_truncated,
-        {{ cp932_truncate(to_n_text('checked.alias_name'), 40) }} as alias_name,
-        {{ n_is_truncated(to_n_text('checked.alias_name'), 40) }} as alias_name_truncated,
+        {{ cp932_truncate('checked.name_n_text', 40) }} as name,
+        {{ n_is_truncated('checked.name_n_text', 40) }} as name_truncated,
+        {{ cp932_truncate('checked.name_kana_n_text', 60) }} as name_kana,
+        {{ n_is_truncated('checked.name_kana_n_text', 60) }} as name_kana_truncated,
+        {{ cp932_truncate('checked.alias_name_n_text', 40) }} as alias_name,
+        {{ n_is_truncated('checked.alias_name_n_text', 40) }} as alias_name_truncated,
         checked.birth_date,
         checked.sex,
         checked.relationship_code as legacy_relationship_code,

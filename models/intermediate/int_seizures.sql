@@ -29,9 +29,13 @@ checked as (
             ('sashiosae.applied_amount_unreadable', 'JUTO_GAKU', 'not an integer'),
             ('sashiosae.release_date_unreadable', 'KAIJO_YMD', 'not a date (YMD7)'),
             ('sashiosae.is_deleted_unreadable', 'SAKUJO_FLG', 'not 0, 1 or empty'),
-        ]) }} as unreadable
+        ]) }} as unreadable,
+        -- each N text and the unreadable list are computed once per row (OFFSET 0:
+        -- PostgreSQL would otherwise copy them into every expression that reads them)
+        {{ to_n_text('sashiosae.third_party') }} as third_party_n_text
     from sashiosae
     left join households on sashiosae.household_no = households.household_no
+    offset 0  -- noqa: AM09
 )
 
 select
@@ -45,8 +49,8 @@ select
     checked.seizure_date,
     checked.property_type_code as legacy_property_type,
     property_types.new_code as property_type,
-    {{ cp932_truncate(to_n_text('checked.third_party'), 60) }} as third_party,
-    {{ n_is_truncated(to_n_text('checked.third_party'), 60) }} as third_party_truncated,
+    {{ cp932_truncate('checked.third_party_n_text', 60) }} as third_party,
+    {{ n_is_truncated('checked.third_party_n_text', 60) }} as third_party_truncated,
     checked.seized_amount,
     checked.applied_amount,
     checked.release_date,

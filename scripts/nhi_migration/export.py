@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from . import cp932, db, layouts, refused, state
 PACKAGE_FILES_CSV = ("KT000_CONTROL.csv",)
 MANIFEST = "manifest.json"
 FETCH_ROWS = 20_000
+EXPORT_CONNECTIONS = 2
 
 
 class ExportRefused(refused.Refused):
@@ -67,15 +69,23 @@ def remove_package(folder: Path, project: layouts.Project) -> list[str]:
 
 
 def _write_atomically(folder: Path, name: str, chunks) -> WrittenFile:
-    """Write chunks to ``name.part``, then rename; return size and hash."""
+    """Write chunks to ``name.part``, then rename; return size and hash. ``chunks`` is an
+    iterable of bytes, or a function that is given the writer and calls it with each."""
     part = folder / f"{name}.part"
     digest = hashlib.sha256()
     size = 0
     with os.fdopen(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
-        for chunk in chunks:
+        def emit(chunk: bytes) -> None:
+            nonlocal size
             handle.write(chunk)
             digest.update(chunk)
             size += len(chunk)
+
+        if callable(chunks):
+            chunks(emit)
+        else:
+            for chunk in chunks:
+                emit(chunk)
         handle.flush()
         os.fsync(handle.fileno())
     part.rename(folder / name)
@@ -109,6 +119,132 @@ def _records(connection, export_relation: str, layout: layouts.Layout, counter: 
                 yield buffer.getvalue()
                 buffer = io.BytesIO()
         yield buffer.getvalue()
+
+
+_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+_COPY_HEADER = 19  # signature, flags (int32), header extension length (int32)
+
+
+class _NotFastPath(Exception):
+    """The binary COPY stream is not exactly one record of the layout's length per row
+    (a NULL or misfit record): the file is written again the slow way, which names it."""
+
+
+class _BinaryCopySink(io.RawIOBase):
+    """What COPY … TO STDOUT (FORMAT binary) writes, for one column ``record || CRLF``
+    of ``length`` + 2 bytes: strips the per-row headers and passes the records on.
+
+    Every row of a good stream is ``00 01`` (one field) + its length (int32) + the record
+    and CRLF, so the row header is the same 6 bytes on every row. A CP932 record never
+    holds a 00 byte (PostgreSQL text cannot hold U+0000), so those 6 bytes occur only
+    where a row starts: a block of n rows is good when it holds the row header exactly
+    n times and n rows' worth of bytes remain without it. Anything else (a NULL record:
+    length -1; a record of another length) stops the fast path: what follows is not
+    passed on, and finish() says so once COPY has ended cleanly."""
+
+    def __init__(self, length: int, emit) -> None:
+        super().__init__()
+        self._row = 6 + length + 2
+        self._prefix = b"\x00\x01" + (length + 2).to_bytes(4, "big")
+        self._emit = emit
+        self._pending = bytearray()
+        self._header_seen = False
+        self.bad = False
+        self.rows = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        if not self.bad:
+            self._pending += data
+            if len(self._pending) >= 1 << 20:
+                self._drain()
+        return len(data)
+
+    def _drain(self) -> None:
+        try:
+            self._drain_rows()
+        except _NotFastPath:
+            self.bad = True
+            self._pending.clear()
+
+    def _drain_rows(self) -> None:
+        buffer = self._pending
+        if not self._header_seen:
+            if len(buffer) < _COPY_HEADER:
+                return
+            if (buffer[:11] != _COPY_SIGNATURE
+                    or buffer[15:19] != b"\x00\x00\x00\x00"):
+                raise _NotFastPath()
+            del buffer[:_COPY_HEADER]
+            self._header_seen = True
+        rows = len(buffer) // self._row
+        if rows:
+            block = bytes(buffer[:rows * self._row])
+            del buffer[:rows * self._row]
+            if block.count(self._prefix) != rows:
+                raise _NotFastPath()
+            data = block.replace(self._prefix, b"")
+            if len(data) != rows * (self._row - 6):
+                raise _NotFastPath()
+            self.rows += rows
+            self._emit(data)
+
+    def finish(self) -> None:
+        self._drain()
+        if self.bad or bytes(self._pending) != b"\xff\xff" or not self._header_seen:
+            raise _NotFastPath()
+
+
+def _write_file_fast(connection, export_relation: str, layout: layouts.Layout,
+                     folder: Path) -> tuple[WrittenFile, int]:
+    """One setup file by COPY: header and trailer by query, the data records (section 2,
+    in key order) streamed by binary COPY into the file as they come. Returns the file
+    and its data record count; raises _NotFastPath when a record is NULL or misfit."""
+    rows = {"data": 0}
+
+    def fill(emit) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql.SQL("select section, record from {} where file_id = %s "
+                                   "and section <> 2 order by section").format(
+                sql.SQL(export_relation)), (layout.file_id,))
+            edges = cursor.fetchall()
+            if ([section for section, _ in edges] != [1, 9]
+                    or any(r is None or len(bytes(r)) != layout.record_length
+                           for _, r in edges)):
+                raise _NotFastPath()
+            emit(bytes(edges[0][1]) + b"\r\n")
+            sink = _BinaryCopySink(layout.record_length, emit)
+            cursor.copy_expert(sql.SQL(
+                "copy (select record || '\\x0d0a'::bytea from {} where file_id = {} "
+                "and section = 2 order by sort_key) to stdout (format binary)").format(
+                sql.SQL(export_relation), sql.Literal(layout.file_id)).as_string(cursor), sink)
+            sink.finish()
+            emit(bytes(edges[1][1]) + b"\r\n")
+            rows["data"] = sink.rows
+
+    return _write_atomically(folder, layout.file_name, fill), rows["data"]
+
+
+def _write_setup_file(connection, export_relation: str, layout: layouts.Layout,
+                      folder: Path) -> tuple[WrittenFile, int]:
+    """The fast path, or (a NULL or misfit record somewhere) the record-by-record path,
+    which refuses naming the record."""
+    try:
+        return _write_file_fast(connection, export_relation, layout, folder)
+    except _NotFastPath:
+        connection.rollback()
+    counter = {"records": 0}
+    written = _write_atomically(folder, layout.file_name,
+                                _records(connection, export_relation, layout, counter))
+    return written, counter["records"]
+
+
+def _write_setup_file_connected(export_relation: str, layout: layouts.Layout,
+                                folder: Path) -> tuple[WrittenFile, int]:
+    with db.connect() as connection:
+        return _write_setup_file(connection, export_relation, layout, folder)
 
 
 def _csv_bytes(header: list[str], rows: list[list[object]]) -> bytes:
@@ -192,14 +328,19 @@ def _export_into(project: layouts.Project, out: Path, incomplete: Path, basis: d
                       for t, f, r, h, b in cursor.fetchall()]
         for layout in project.layouts:
             layouts.check_layout(layout)
-            counter = {"records": 0}
-            written = _write_atomically(incomplete, layout.file_name,
-                                        _records(connection, export_relation, layout, counter))
+        # The setup files are written two at a time, each on its own connection (the
+        # server builds and sorts one file's records while the other streams); they are
+        # checked and reported in file order, and the first failure stops the export.
+        with ThreadPoolExecutor(max_workers=EXPORT_CONNECTIONS) as pool:
+            futures = [pool.submit(_write_setup_file_connected, export_relation, layout,
+                                   incomplete) for layout in project.layouts]
+            results = [future.result() for future in futures]
+        for layout, (written, records) in zip(project.layouts, results):
             expected = totals[layout.file_id]["record_count"]
-            if counter["records"] != expected:
-                raise ExportRefused(f"{layout.file_name}: {counter['records']:,} data records "
+            if records != expected:
+                raise ExportRefused(f"{layout.file_name}: {records:,} data records "
                                     f"written, the trailer says {expected:,}")
-            written = WrittenFile(written.name, counter["records"], written.bytes, written.sha256)
+            written = WrittenFile(written.name, records, written.bytes, written.sha256)
             package.files.append(written)
             progress(f"  {written.name:<10} {written.records:>10,} records "
                      f"{written.bytes:>13,} bytes")

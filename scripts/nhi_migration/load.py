@@ -99,8 +99,59 @@ def _os_error(exc: OSError) -> str:
     return f"{name}, errno {exc.errno}" if exc.errno else type(exc).__name__
 
 
+BLOCK_BYTES = 1 << 20
+
+
 def _decode(path: Path, handle: "io.BufferedReader", tracked: _Tracked,
             digest: "hashlib._Hash") -> Iterator[str]:
+    """Lines of the file, a block of whole lines at a time: a block whose every line ends
+    in CRLF, decodes as CP932 and holds no character outside CP932 (nor, on line 1, a
+    BOM) is decoded at once; any other block goes line by line through _decode_lines,
+    which names the line and the problem exactly as before."""
+    with handle:
+        rest = b""
+        while True:
+            data = handle.read(BLOCK_BYTES)
+            if not data:
+                break
+            data = rest + data
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                rest = data
+                continue
+            block, rest = data[:cut], data[cut:]
+            text = _whole_block(block, tracked)
+            if text is None:
+                yield from _decode_lines(path, io.BytesIO(block), tracked, digest)
+                continue
+            digest.update(block)
+            lines = text.split("\r\n")
+            lines.pop()  # the block ends in CRLF: nothing after the last one
+            tracked.last_had_newline = tracked.last_ended_crlf = True
+            for line in lines:
+                tracked.lines += 1
+                yield line + "\r\n"
+        if rest:
+            yield from _decode_lines(path, io.BytesIO(rest), tracked, digest)
+
+
+def _whole_block(block: bytes, tracked: _Tracked) -> str | None:
+    """The text of a block of whole lines when nothing in it needs a closer look."""
+    if block.count(b"\n") != block.count(b"\r\n"):
+        return None
+    if tracked.lines == 0 and block.startswith(b"\xef\xbb\xbf"):
+        return None
+    try:
+        text = block.decode("cp932")
+    except UnicodeDecodeError:
+        return None
+    if _NOT_CP932.search(text):
+        return None
+    return text.replace("\x00", NUL_STAND_IN) if "\x00" in text else text
+
+
+def _decode_lines(path: Path, handle: "io.BufferedReader", tracked: _Tracked,
+                  digest: "hashlib._Hash") -> Iterator[str]:
     with handle:
         for raw in handle:
             digest.update(raw)
@@ -201,30 +252,30 @@ class _CopyStream(io.TextIOBase):
         return True
 
     def read(self, size: int | None = -1) -> str:
+        """The next CHUNK_RECORDS records whatever ``size`` asks (psycopg2 sends what it
+        is given as one CopyData message): no text is copied again to cut it to size."""
         if size is None or size < 0:
             return self._buffer + "".join(self._rows)
-        while len(self._buffer) < size:
-            try:
-                chunk = "".join(next(self._rows, "") for _ in range(CHUNK_RECORDS))
-            except LoadError as exc:
-                self.error = exc
-                raise
-            if not chunk:
-                break
-            self._buffer += chunk
-        result, self._buffer = self._buffer[:size], self._buffer[size:]
-        return result
+        if self._buffer:
+            result, self._buffer = self._buffer, ""
+            return result
+        try:
+            return "".join(next(self._rows, "") for _ in range(CHUNK_RECORDS))
+        except LoadError as exc:
+            self.error = exc
+            raise
 
     readline = read
 
 
 def _copy_rows(records: Iterator[tuple[int, list[str]]], file: str) -> Iterator[str]:
     for line, fields in records:
-        values = [v.translate(_COPY_ESCAPES) if ("\\" in v or "\t" in v or "\n" in v or "\r" in v)
-                  else v for v in fields]
-        values.append(file)
-        values.append(str(line))
-        yield "\t".join(values) + "\n"
+        joined = "\t".join(fields)
+        # Escaped field by field only when some field needs it (one look at the record).
+        if ("\\" in joined or "\n" in joined or "\r" in joined
+                or joined.count("\t") != len(fields) - 1):
+            joined = "\t".join(v.translate(_COPY_ESCAPES) for v in fields)
+        yield f"{joined}\t{file}\t{line}\n"
 
 
 def _copy(cursor, statement: sql.Composable, stream: _CopyStream) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -122,11 +122,27 @@ def _observed(cursor: Any, relation: str | None, rows: int | None, expectation: 
     return "" if found is None else f"不適合 {found:,} 行"
 
 
-def collect(result: CheckpointResult, relations: Mapping[str, str]) -> list[SuiteResult]:
+def _part_lines(cursor: Any, relation: str, parts: Sequence[tuple[str, str]],
+                success: bool) -> list[Line]:
+    """A shared scan's questions, each in its own words: all met when the scan passed,
+    else each counted with its own condition (count(*) only, never a value)."""
+    lines = []
+    for description, condition in parts:
+        found = 0 if success else _count(cursor, sql.SQL(f"select 1 from {relation} "
+                                                          f"where {condition}"))
+        lines.append(Line(description=description, expectation="UnexpectedRowsExpectation",
+                          success=found == 0, observed=f"不適合 {found:,} 行"))
+    return lines
+
+
+def collect(result: CheckpointResult, relations: Mapping[str, str],
+            parts: Mapping[str, Sequence[tuple[str, str]]] | None = None) -> list[SuiteResult]:
     """Each suite's expectations in words with their status and counts.
 
     ``relations`` maps a suite to the table it checked; the ROUND suite, which checks
-    across the round's tables, is given no row count."""
+    across the round's tables, is given no row count. ``parts`` maps the description of a
+    shared scan (validate.shared_scans) to its questions, each shown on its own line."""
+    parts = parts or {}
     order = {expectation.id: index
              for definition in result.checkpoint_config.validation_definitions
              for index, expectation in enumerate(definition.suite.expectations)}
@@ -140,10 +156,16 @@ def collect(result: CheckpointResult, relations: Mapping[str, str]) -> list[Suit
                 rows = _count(cursor, sql.SQL("select 1 from {}").format(sql.SQL(relation)))
             lines = []
             for item in sorted(validation.results,
-                               key=lambda r: order.get(r.expectation_config.id, 0)):
+                               key=lambda r: order.get(getattr(r.expectation_config, "id", None), 0)):
                 config = item.expectation_config
+                if config is None:
+                    continue
                 success = bool(item.success)
-                if (item.exception_info or {}).get("raised_exception"):
+                raised = (item.exception_info or {}).get("raised_exception")
+                if config.description in parts and relation is not None and not raised:
+                    lines += _part_lines(cursor, relation, parts[config.description], success)
+                    continue
+                if raised:
                     # GX could not run it (its message is not shown: it may quote a value)
                     observed = "検査を実行できませんでした（エラー）"
                 else:
@@ -264,10 +286,11 @@ def render(facts: RoundFacts, run_time: dt.datetime, suites: list[SuiteResult]) 
 
 
 def write(gx_dir: Path, facts: RoundFacts, result: CheckpointResult,
-          relations: Mapping[str, str]) -> Path:
+          relations: Mapping[str, str],
+          parts: Mapping[str, Sequence[tuple[str, str]]] | None = None) -> Path:
     """Write the report for this checkpoint run into ``gx_dir``; return its path."""
     page = page_path(gx_dir)
-    page.write_text(render(facts, result.run_id.run_time, collect(result, relations)),
+    page.write_text(render(facts, result.run_id.run_time, collect(result, relations, parts)),
                     encoding="utf-8")
     page.chmod(0o600)
     return page
