@@ -256,7 +256,7 @@ def _csv_bytes(header: list[str], rows: list[list[object]]) -> bytes:
     return cp932.windows(text.getvalue())
 
 
-def _plain_integer(value: object) -> object:
+def _plain_integer(value: int | None) -> int | str:
     return "" if value is None else int(value)
 
 
@@ -287,8 +287,8 @@ def _round_of(project: layouts.Project) -> str:
     with db.connect() as connection, connection.cursor() as cursor:
         cursor.execute(sql.SQL("select round_id from {}").format(
             sql.SQL(project.relations["round_parameters"])))
-        (round_id,) = cursor.fetchone()
-    return round_id
+        (round_id,) = db.fetch_one(cursor)
+    return str(round_id)
 
 
 def export(project: layouts.Project, out: Path, basis: dict,
@@ -315,12 +315,12 @@ def _export_into(project: layouts.Project, out: Path, incomplete: Path, basis: d
         with connection.cursor() as cursor:
             cursor.execute(sql.SQL("select round_id, as_of::text from {}").format(
                 sql.SQL(project.relations["round_parameters"])))
-            round_id, as_of = cursor.fetchone()
+            round_id, as_of = db.fetch_one(cursor)
             columns = [c for c, _ in project.control_headers]
             cursor.execute(sql.SQL("select file_id, {} from {} order by file_id").format(
                 sql.SQL(", ").join(sql.Identifier(c) for c in columns),
                 sql.SQL(project.relations["file_totals"])))
-            totals = {row[0]: dict(zip(columns, row[1:])) for row in cursor.fetchall()}
+            totals = {row[0]: dict(zip(columns, row[1:], strict=True)) for row in cursor.fetchall()}
             cursor.execute(sql.SQL("select table_name, file_name, file_records, sha256, "
                                    "file_bytes from {} order by file_name").format(
                 sql.SQL(project.relations["stg_legacy__load_log"])))
@@ -335,7 +335,7 @@ def _export_into(project: layouts.Project, out: Path, incomplete: Path, basis: d
             futures = [pool.submit(_write_setup_file_connected, export_relation, layout,
                                    incomplete) for layout in project.layouts]
             results = [future.result() for future in futures]
-        for layout, (written, records) in zip(project.layouts, results):
+        for layout, (written, records) in zip(project.layouts, results, strict=True):
             expected = totals[layout.file_id]["record_count"]
             if records != expected:
                 raise ExportRefused(f"{layout.file_name}: {records:,} data records "

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import psycopg2
 from psycopg2 import sql
@@ -150,7 +151,7 @@ def _whole_block(block: bytes, tracked: _Tracked) -> str | None:
     return text.replace("\x00", NUL_STAND_IN) if "\x00" in text else text
 
 
-def _decode_lines(path: Path, handle: "io.BufferedReader", tracked: _Tracked,
+def _decode_lines(path: Path, handle: BinaryIO, tracked: _Tracked,
                   digest: "hashlib._Hash") -> Iterator[str]:
     with handle:
         for raw in handle:
@@ -265,7 +266,7 @@ class _CopyStream(io.TextIOBase):
             self.error = exc
             raise
 
-    readline = read
+    readline = read  # type: ignore[assignment]  # COPY reads text lines from it
 
 
 def _copy_rows(records: Iterator[tuple[int, list[str]]], file: str) -> Iterator[str]:
@@ -375,7 +376,7 @@ def _check_keys(cursor, schema: str, table: legacy.LegacyTable) -> None:
     ).format(key=key, schema=sql.Identifier(schema), table=sql.Identifier(table.name)))
     row = cursor.fetchone()
     if row:
-        values = ", ".join(f"{c.upper()} {v[:20]}" for c, v in zip(table.key, row))
+        values = ", ".join(f"{c.upper()} {v[:20]}" for c, v in zip(table.key, row, strict=False))
         raise LoadError(table.file, row[-1],
                         f"duplicate primary key {values} (first on line {row[-2]})", DAMAGED)
 

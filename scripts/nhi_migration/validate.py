@@ -21,6 +21,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 os.environ["GX_ANALYTICS_ENABLED"] = "False"  # whatever the user's own setting says
@@ -58,7 +59,7 @@ class Check:
     parts: tuple[tuple[str, str], ...] = ()
     relation: str = ""
 
-    def build(self) -> object:
+    def build(self) -> Any:
         import great_expectations as gx
 
         return getattr(gx.expectations, self.expectation)(description=self.description,
@@ -89,7 +90,7 @@ def round_facts(project: layouts.Project) -> RoundFacts:
         cursor.execute(sql.SQL(
             "select round_id, as_of::text, expected_households, is_production, "
             "dbt_invocation_id from {}").format(sql.SQL(project.relations["round_parameters"])))
-        return RoundFacts(*cursor.fetchone())
+        return RoundFacts(*db.fetch_one(cursor))
 
 
 def _code_sets(seeds_schema: str) -> dict[str, list[str]]:
@@ -169,7 +170,7 @@ def failing_parts(check: Check) -> list[str]:
     with db.connect() as connection, connection.cursor() as cursor:
         for description, condition in check.parts:
             cursor.execute(f"select exists (select 1 from {check.relation} where {condition})")
-            if cursor.fetchone()[0]:
+            if db.fetch_one(cursor)[0]:
                 failing.append(description)
     return failing or [check.description]
 
@@ -333,13 +334,15 @@ def run_gate(project: layouts.Project, arguments: RoundFacts, gx_dir: Path,
     for validation in result.run_results.values():
         for item in validation.results:
             report.evaluated += 1
-            if not item.success:
-                description = item.expectation_config.description
-                check = by_description.get(description or "")
-                if check is not None and check.parts:
-                    report.failed.extend(failing_parts(check))
+            config = item.expectation_config
+            if not item.success and config is not None:
+                failed = by_description.get(config.description or "")
+                if failed is not None and failed.parts:
+                    report.failed.extend(failing_parts(failed))
                 else:
-                    report.failed.append(description or item.expectation_config.type)
+                    report.failed.append(config.description or config.type)
+            elif not item.success:
+                report.failed.append("an expectation without its configuration")
     relations = {name: f'"{schema}"."{table}"' for name, (schema, table) in assets.items()}
     shared = {check.description: check.parts for check in checks if check.parts}
     report.page = validation_report.write(gx_dir, arguments, result, relations, shared)
@@ -371,5 +374,5 @@ def relation_fingerprint(project: layouts.Project) -> dict[str, str]:
             cursor.execute(sql.SQL(
                 "select count(*)::text || ':' || coalesce(sum(hashtextextended(t::text, 0)), 0)"
                 "::text from {} as t").format(sql.SQL(relation)))
-            result[name] = cursor.fetchone()[0]
+            result[name] = db.fetch_one(cursor)[0]
     return result

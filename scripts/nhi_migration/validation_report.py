@@ -162,8 +162,9 @@ def collect(result: CheckpointResult, relations: Mapping[str, str],
                     continue
                 success = bool(item.success)
                 raised = (item.exception_info or {}).get("raised_exception")
-                if config.description in parts and relation is not None and not raised:
-                    lines += _part_lines(cursor, relation, parts[config.description], success)
+                shared = parts.get(config.description or "")
+                if shared and relation is not None and not raised:
+                    lines += _part_lines(cursor, relation, shared, success)
                     continue
                 if raised:
                     # GX could not run it (its message is not shown: it may quote a value)

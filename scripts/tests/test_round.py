@@ -13,11 +13,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import drop_round_schemas, make_extract, run_cli
-from test_package_bytes import assert_package_matches_baseline
 from psycopg2 import sql
 
 from nhi_migration import db, dbt_runner, layouts, legacy, paths, validate, validation_report
+from test_package_bytes import assert_package_matches_baseline
+
+from conftest import drop_round_schemas, make_extract, run_cli
 
 AS_OF = "2017-11-10"
 
@@ -135,7 +136,7 @@ def test_every_record_decodes_back_to_its_mart_row(small_round):
             assert trailer[:1] == b"9" and int(trailer[1:10]) == len(data)
             columns = sql.SQL(", ").join(sql.Identifier(f.name) for f in layout.fields)
             cursor.execute(sql.SQL("select {} from {}").format(columns, sql.SQL(layout.relation)))
-            rows = {tuple(_expected_value(v, f) for v, f in zip(row, layout.fields))
+            rows = {tuple(_expected_value(v, f) for v, f in zip(row, layout.fields, strict=True))
                     for row in cursor.fetchall()}
             decoded = []
             for record in data:
