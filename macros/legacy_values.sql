@@ -7,9 +7,15 @@
     matching *_is_unreadable macro (``parsed``), which then does not parse it again.
 #}
 
-{# 和暦 era bases: 明治 1867, 大正 1911, 昭和 1925, 平成 1988, 令和 2018. #}
+{# 和暦 era bases, from var wareki_eras in dbt_project.yml (the one statement of the eras). #}
+{# The era digits as a regex class body: 1-5 for 明治 … 令和. #}
+{% macro _era_digits() -%}
+    1-{{ var('wareki_eras') | length }}
+{%- endmacro %}
+
+
 {% macro _era_base(era_digit_sql) -%}
-    (array[1867, 1911, 1925, 1988, 2018])[{{ era_digit_sql }}::int]
+    (array[{{ var('wareki_eras') | map(attribute='base') | join(', ') }}])[{{ era_digit_sql }}::int]
 {%- endmacro %}
 
 
@@ -31,7 +37,7 @@
 
 {# YMD7 和暦 GYYMMDD → date. The era base applies past the era's end (4310501 = 2019-05-01). #}
 {% macro wareki_to_date(column) -%}
-    case when {{ column }} ~ '^[1-5][0-9]{6}$' and substr({{ column }}, 2, 2) <> '00' then
+    case when {{ column }} ~ '^[{{ _era_digits() }}][0-9]{6}$' and substr({{ column }}, 2, 2) <> '00' then
         {{ _safe_make_date(
             _era_base('substr(' ~ column ~ ', 1, 1)') ~ ' + substr(' ~ column ~ ', 2, 2)::int',
             'substr(' ~ column ~ ', 4, 2)::int',
@@ -64,7 +70,7 @@
 
 {# YM5 和暦 GYYMM → the first day of that month; 00000 or empty = not set. #}
 {% macro wareki_month_to_date(column) -%}
-    case when {{ column }} ~ '^[1-5][0-9]{4}$' and substr({{ column }}, 2, 2) <> '00' then
+    case when {{ column }} ~ '^[{{ _era_digits() }}][0-9]{4}$' and substr({{ column }}, 2, 2) <> '00' then
         {{ _safe_make_date(
             _era_base('substr(' ~ column ~ ', 1, 1)') ~ ' + substr(' ~ column ~ ', 2, 2)::int',
             'substr(' ~ column ~ ', 4, 2)::int',
@@ -80,7 +86,7 @@
 
 {# NEN3 和暦年度 GYY → 西暦 fiscal year (429 → 2017). Always set: empty is unreadable. #}
 {% macro nendo_to_fiscal_year(column) -%}
-    case when {{ column }} ~ '^[1-5][0-9]{2}$' and substr({{ column }}, 2, 2) <> '00' then
+    case when {{ column }} ~ '^[{{ _era_digits() }}][0-9]{2}$' and substr({{ column }}, 2, 2) <> '00' then
         {{ _era_base('substr(' ~ column ~ ', 1, 1)') }} + substr({{ column }}, 2, 2)::int
     end
 {%- endmacro %}

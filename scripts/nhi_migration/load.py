@@ -388,9 +388,10 @@ def _fiscal_year_sql(column: str) -> sql.Composable:
         for code, (base, _) in wareki.ERAS.items())
     col = sql.Identifier(column)
     return sql.SQL(
-        "case when {col} ~ '^[1-5][0-9][0-9]$' and substr({col}, 2) <> '00' then "
+        "case when {col} ~ {pattern} and substr({col}, 2) <> '00' then "
         "(case left({col}, 1) {cases} end) + substr({col}, 2)::int end"
-    ).format(col=col, cases=cases)
+    ).format(col=col, cases=cases,
+             pattern=sql.Literal(f"^[1-{len(wareki.ERAS)}][0-9][0-9]$"))
 
 
 def _check_chotei_periods(cursor, schema: str) -> None:

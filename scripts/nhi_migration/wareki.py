@@ -10,14 +10,23 @@ from __future__ import annotations
 
 import datetime as dt
 
-# era code -> (Gregorian base, first day of the era)
-ERAS: dict[int, tuple[int, dt.date]] = {
-    1: (1867, dt.date(1868, 1, 25)),  # 明治
-    2: (1911, dt.date(1912, 7, 30)),  # 大正
-    3: (1925, dt.date(1926, 12, 25)),  # 昭和
-    4: (1988, dt.date(1989, 1, 8)),  # 平成
-    5: (2018, dt.date(2019, 5, 1)),  # 令和
-}
+import yaml
+
+from .paths import PROJECT_DIR
+
+
+def _eras() -> dict[int, tuple[int, dt.date]]:
+    """era code -> (Gregorian base, first day of the era), from dbt_project.yml's var
+    wareki_eras: the one statement of the eras, which the staging macros read too."""
+    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    eras = {int(e["code"]): (int(e["base"]), dt.date.fromisoformat(str(e["first_day"])))
+            for e in project["vars"]["wareki_eras"]}
+    if sorted(eras) != list(range(1, len(eras) + 1)):
+        raise ValueError("dbt_project.yml: wareki_eras must list codes 1, 2, … in order")
+    return eras
+
+
+ERAS: dict[int, tuple[int, dt.date]] = _eras()
 HEISEI, REIWA = 4, 5
 
 
