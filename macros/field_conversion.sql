@@ -106,12 +106,6 @@
 {%- endmacro %}
 
 
-{# Length in bytes of a text as PostgreSQL's CP932 ('SJIS') encoder writes it. #}
-{% macro cp932_octets(expression) -%}
-    octet_length(convert_to({{ expression }}, 'SJIS'))
-{%- endmacro %}
-
-
 {# §2 X: full-width ASCII variants U+FF01–U+FF5E and U+3000 folded to ASCII. #}
 {% macro fold_to_ascii(expression) -%}
     translate(
