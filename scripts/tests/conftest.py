@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -52,6 +54,25 @@ def run_cli(*args: str, env: dict[str, str] | None = None,
     return subprocess.run([sys.executable, str(SCRIPTS / "migrate.py"), *arguments],
                           capture_output=True, text=True, env=env or dict(os.environ),
                           check=False)
+
+
+def rewrite_csv(path: Path, edit: Callable[[list[list[str]]], None]) -> None:
+    """Edit a dump file's rows (header first) in place, written back as CP932 CSV, CRLF."""
+    rows = list(csv.reader(io.StringIO(path.read_bytes().decode("cp932"), newline="")))
+    edit(rows)
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\r\n").writerows(rows)
+    path.write_bytes(text.getvalue().encode("cp932"))
+
+
+def set_column(path: Path, column: str, value: str) -> None:
+    """Every record of a dump file gets ``value`` in ``column`` (counts unchanged)."""
+    def edit(rows: list[list[str]]) -> None:
+        index = rows[0].index(column)
+        for row in rows[1:]:
+            if row:
+                row[index] = value
+    rewrite_csv(path, edit)
 
 
 def drop_round_schemas(round_id: str) -> None:

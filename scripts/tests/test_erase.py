@@ -10,8 +10,6 @@ own, is erased with --cluster.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import re
@@ -29,7 +27,7 @@ import pytest
 from nhi_migration import db, erase, handlers, paths, pgcluster
 from test_privacy import round_schemas
 
-from conftest import SCRIPTS, drop_round_schemas, make_extract, run_cli
+from conftest import SCRIPTS, drop_round_schemas, make_extract, run_cli, set_column
 
 AS_OF = "2017-11-10"
 HOUSEHOLDS = 120
@@ -47,15 +45,7 @@ def refusals(result: subprocess.CompletedProcess[str]) -> list[str]:
 
 def plant_address(extract: Path, address: str) -> None:
     """Every household of the extract gets ``address`` (counts unchanged)."""
-    path = extract / "SETAI.csv"
-    rows = list(csv.reader(io.StringIO(path.read_bytes().decode("cp932"), newline="")))
-    column = rows[0].index("JUSHO")
-    for row in rows[1:]:
-        if row:
-            row[column] = address
-    text = io.StringIO()
-    csv.writer(text, lineterminator="\r\n").writerows(rows)
-    path.write_bytes(text.getvalue().encode("cp932"))
+    set_column(extract / "SETAI.csv", "JUSHO", address)
 
 
 def cluster_files_holding(marker: str) -> list[str]:

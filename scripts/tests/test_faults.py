@@ -31,7 +31,7 @@ import pytest
 from nhi_migration import audit, db, paths, pgcluster, seeds
 from nhi_migration import cli as migrate
 
-from conftest import SCRIPTS, VENDOR, drop_round_schemas, make_extract, run_cli
+from conftest import SCRIPTS, VENDOR, drop_round_schemas, make_extract, rewrite_csv, run_cli
 from test_round import PLANTED_FORMS, plant_personal_data
 
 AS_OF = "2017-11-10"
@@ -42,13 +42,8 @@ ALIAS_WITH_NUL = "通称\x00名"
 
 
 # --- the extract, the baseline package, and the checks every case makes -----------------
-def rewrite_csv(extract: Path, name: str, edit: Callable[[list[list[str]]], None]) -> None:
-    path = extract / name
-    rows = list(csv.reader(io.StringIO(path.read_bytes().decode("cp932"), newline="")))
-    edit(rows)
-    text = io.StringIO()
-    csv.writer(text, lineterminator="\r\n").writerows(rows)
-    path.write_bytes(text.getvalue().encode("cp932"))
+def rewrite(extract: Path, name: str, edit: Callable[[list[list[str]]], None]) -> None:
+    rewrite_csv(extract / name, edit)
 
 
 def planted_extract(folder: Path, faults: frozenset[str] = frozenset()) -> Path:
@@ -61,7 +56,7 @@ def planted_extract(folder: Path, faults: frozenset[str] = frozenset()) -> Path:
         for row in rows[1:40]:
             row[column] = ALIAS_WITH_NUL
 
-    rewrite_csv(extract, "KOJIN.csv", nul_aliases)
+    rewrite(extract, "KOJIN.csv", nul_aliases)
     return extract
 
 
@@ -168,7 +163,7 @@ def _raw(name: str, change: Callable[[bytes], bytes]) -> Callable[[Path], None]:
 
 
 def _csv(name: str, change: Callable[[list[list[str]]], None]) -> Callable[[Path], None]:
-    return lambda extract: rewrite_csv(extract, name, change)
+    return lambda extract: rewrite(extract, name, change)
 
 
 def _bad_bytes_on_line_5(data: bytes) -> bytes:
@@ -445,7 +440,7 @@ def test_a_value_too_large_or_negative_for_9n_names_the_legacy_rows(
     def overflow(rows: list[list[str]]) -> None:  # 医療分 only: CHOTEI_GAKU (the control
         rows[target - 1][header.index("IRYO_GAKU")] = "1000000000"  # total) unchanged
 
-    rewrite_csv(damaged, "CHOTEI.csv", overflow)
+    rewrite(damaged, "CHOTEI.csv", overflow)
     out = tmp_path / "out"
     try:
         result = run_round(damaged, round_id, out)

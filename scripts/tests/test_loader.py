@@ -13,7 +13,7 @@ from psycopg2 import sql
 
 from nhi_migration import db, legacy, load
 
-from conftest import make_extract
+from conftest import make_extract, rewrite_csv
 
 ROUND = "PYLOAD"
 
@@ -80,12 +80,13 @@ def test_a_nul_byte_is_text_carried_as_sub(loaded_round: str, small_extract: Pat
     PostgreSQL text cannot hold U+0000, so the loader carries it as U+001A (SUB)."""
     nul = tmp_path / "nul"
     shutil.copytree(small_extract, nul)
-    path = nul / "KOSHO_KEIKA.csv"
-    rows = list(csv.reader(io.StringIO(path.read_bytes().decode("cp932"), newline="")))
-    rows[4][rows[0].index("NAIYO")] = "電話\x00あり"
-    text = io.StringIO()
-    csv.writer(text, lineterminator="\r\n").writerows(rows)
-    path.write_bytes(text.getvalue().encode("cp932"))
+    rows: list[list[str]] = []
+
+    def nul_in_naiyo(dumped: list[list[str]]) -> None:
+        dumped[4][dumped[0].index("NAIYO")] = "電話\x00あり"
+        rows.extend(dumped)
+
+    rewrite_csv(nul / "KOSHO_KEIKA.csv", nul_in_naiyo)
     load.load(nul, loaded_round)
     with db.connect() as connection, connection.cursor() as cursor:
         cursor.execute(f"select naiyo from {db.schema_name(loaded_round, 'raw')}.kosho_keika "
@@ -169,8 +170,6 @@ def test_loading_the_same_round_again_replaces_it(loaded_round: str, tmp_path: P
 
 def test_text_arrives_exactly_as_dumped(loaded_round: str, small_extract: Path):
     """Quoted CRLF, commas, doubled quotes, gaiji and both IBM-extension encodings."""
-    import csv
-    import io
 
     text = (small_extract / "KOSHO_KEIKA.csv").read_bytes().decode("cp932")
     expected = {row[0]: row[5] for row in list(csv.reader(io.StringIO(text, newline="")))[1:]

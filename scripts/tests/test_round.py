@@ -18,7 +18,7 @@ from psycopg2 import sql
 from nhi_migration import db, dbt_runner, layouts, legacy, paths, validate, validation_report
 from test_package_bytes import assert_package_matches_baseline
 
-from conftest import drop_round_schemas, make_extract, run_cli
+from conftest import drop_round_schemas, make_extract, run_cli, set_column
 
 AS_OF = "2017-11-10"
 
@@ -346,24 +346,12 @@ NOT_PLANTED = {"seinengappi"}  # a date: a planted text would only make it unrea
 
 def plant_personal_data(extract: Path) -> None:
     """Overwrite every column tagged personal with a known value (counts unchanged)."""
-    def rewrite(file_name: str, columns: dict[str, str]) -> None:
-        path = extract / file_name
-        rows = list(csv.reader(io.StringIO(path.read_bytes().decode("cp932"), newline="")))
-        header = rows[0]
-        for row in rows[1:]:
-            if row:
-                for column, value in columns.items():
-                    row[header.index(column)] = value
-        text = io.StringIO()
-        csv.writer(text, lineterminator="\r\n").writerows(rows)
-        path.write_bytes(text.getvalue().encode("cp932"))
-
     for table in legacy.data_tables():
         untold = set(table.personal) - set(PLANTED_FOR) - NOT_PLANTED
         assert not untold, f"{table.name}: say what to plant in {sorted(untold)}"
-        columns = {c.upper(): PLANTED[PLANTED_FOR[c]] for c in table.personal if c in PLANTED_FOR}
-        if columns:
-            rewrite(table.file, columns)
+        for column in table.personal:
+            if column in PLANTED_FOR:
+                set_column(extract / table.file, column.upper(), PLANTED[PLANTED_FOR[column]])
 
 
 def files_mentioning(folder: Path, forms: list[str]) -> list[str]:

@@ -20,7 +20,7 @@ from openpyxl.utils import get_column_letter
 
 from nhi_migration import paths, verify_pack
 
-from conftest import drop_round_schemas, make_extract, run_cli
+from conftest import drop_round_schemas, make_extract, run_cli, set_column
 
 ROUND = "PYVPK1"
 AS_OF = "2017-11-10"
@@ -36,15 +36,7 @@ TABLE_SHEETS = {"対象世帯": verify_pack.HOUSEHOLD_COLUMNS, "照合": verify_
 
 def plant_text(extract: Path) -> None:
     """Every negotiation text starts like a formula and holds a BEL (counts unchanged)."""
-    path = extract / "KOSHO_KEIKA.csv"
-    rows = list(csv.reader(io.StringIO(path.read_bytes().decode("cp932"), newline="")))
-    column = rows[0].index("NAIYO")
-    for row in rows[1:]:
-        if row:
-            row[column] = PLANTED_TEXT
-    text = io.StringIO()
-    csv.writer(text, lineterminator="\r\n").writerows(rows)
-    path.write_bytes(text.getvalue().encode("cp932"))
+    set_column(extract / "KOSHO_KEIKA.csv", "NAIYO", PLANTED_TEXT)
 
 
 @pytest.fixture(scope="module")
