@@ -56,6 +56,29 @@ def connect() -> Iterator[psycopg2.extensions.connection]:
         connection.close()
 
 
+SERVER_STOPPED = ("the database server stopped or cannot be reached (it was shut down, "
+                  "crashed, or the machine is short of memory or disk); nothing was "
+                  "exported. Start it again (`migrate.py db start` for the embedded cluster) "
+                  "and rerun the round: rerunning is safe, each step replaces what the "
+                  "last one left")
+
+
+def server_stopped(exc: BaseException) -> bool:
+    """True when the error is the server going away (stopped, crashed, killed)."""
+    return isinstance(exc, psycopg2.OperationalError) and exc.pgcode in (None, "57P01",
+                                                                         "57P02", "57P03")
+
+
+def server_answers() -> bool:
+    """True when the database server still accepts a connection and a query."""
+    try:
+        with connect() as connection, connection.cursor() as cursor:
+            cursor.execute("select 1")
+        return True
+    except psycopg2.OperationalError:
+        return False
+
+
 def fetch_one(cursor: psycopg2.extensions.cursor) -> tuple[Any, ...]:
     """The one row a query always returns (a count, an exists): a missing row is a bug."""
     row = cursor.fetchone()

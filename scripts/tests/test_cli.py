@@ -85,7 +85,7 @@ def test_the_tool_is_an_installed_package_with_thin_entry_points() -> None:
     from nhi_migration import paths
 
     scripts = paths.PROJECT_DIR / "scripts"
-    for path in [*scripts.glob("*.py"), *(scripts / "nhi_migration").glob("*.py")]:
+    for path in [*scripts.glob("*.py"), *(scripts / "nhi_migration").rglob("*.py")]:
         assert "sys.path.insert" not in path.read_text(encoding="utf-8"), path.name
     command = Path(sys.executable).with_name("nhi-migrate")
     assert command.is_file(), "bootstrap installs the package (pip install -e .)"

@@ -19,6 +19,7 @@ from openpyxl import load_workbook
 
 from nhi_migration import audit, db, erase, paths, pgcluster
 from nhi_migration import cli as migrate
+from nhi_migration.steps import build
 
 from conftest import drop_round_schemas, make_extract, run_cli
 from test_round import PLANTED, PLANTED_FORMS, files_mentioning, plant_personal_data
@@ -345,7 +346,7 @@ def test_an_unforeseen_error_is_reported_without_its_text(server):
 
 def test_dbt_output_keeps_its_own_lines_and_withholds_the_databases_words():
     shown: list[str] = []
-    output = migrate.without_database_text(shown.append)
+    output = build.without_database_text(shown.append)
     for line in ("12:00:01  1 of 2 ERROR creating sql table model x.int_amounts",
                  "12:00:02    Database Error in model int_amounts (models/x.sql)",
                  '  invalid input syntax for type integer: "' + PLANTED["address"] + '"',

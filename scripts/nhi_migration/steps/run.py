@@ -1,0 +1,50 @@
+"""``migrate.py run``: a whole round — load → dbt build → validation → export — then the
+summary (counts per legacy table, per setup file and per exception category)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from .. import arguments, db, dbt_runner, export, report, validation_report
+from . import build, load, validate
+from . import export as export_step
+from .common import gx_dir, read_project, say
+
+
+def command(parameters: dbt_runner.RoundParameters, input_dir: Path, out: Path,
+            audit_fields: dict) -> None:
+    started = time.perf_counter()
+    arguments.check_out_folder(out)
+    build.check_seeds()
+    say(f"database: {db.ensure_server()}")
+    with export_step.leaving_no_package(out, parameters.round_id):
+        load.step(input_dir, parameters.round_id, audit_fields)
+        build.step(parameters)
+        validate.step(parameters)
+        package = export_step.step(parameters, out, audit_fields)
+    print_summary(parameters, package, started)
+
+
+def print_summary(parameters: dbt_runner.RoundParameters, package: export.Package,
+                  started: float) -> None:
+    project = read_project(parameters.round_id)
+    say(f"[summary] 回次 round {parameters.round_id}、基準日 {parameters.as_of}")
+    say("  旧テーブルごとの件数（ファイル = 抽出件数表 = 読込 = 突合）"
+        " records per legacy table (file = _CONTROL.csv = loaded = accounted):")
+    for line in report.format_counts(report.table_counts(parameters.round_id)):
+        say(line)
+    say("  セットアップファイル setup files:")
+    for written in package.files:
+        if written.name.endswith(".dat"):
+            say(f"    {written.name:<10} {written.records:>10,} records")
+    say("  例外の種類ごとの件数（EXCEPTIONS.csv、職員のみ） exceptions by category:")
+    with db.connect() as connection, connection.cursor() as cursor:
+        cursor.execute(f"select category, severity, count(*) from "
+                       f"{project.relations['exceptions']} group by 1, 2 order by 1, 2")
+        for category, severity, count in cursor.fetchall():
+            say(f"    {category:<22} {severity:<8} {count:>8,}")
+    say(f"  出力パッケージ package: {package.folder}")
+    say(f"  検証結果（日本語、オフラインで開ける） validation report: "
+        f"{validation_report.page_path(gx_dir(parameters.round_id))}")
+    say(f"[summary] 完了 done in {time.perf_counter() - started:.1f} s")
