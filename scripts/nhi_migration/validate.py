@@ -32,17 +32,6 @@ from . import db, layouts, validation_report  # noqa: E402
 
 RESULT_FORMAT = {"result_format": "BOOLEAN_ONLY"}
 GX_URL_VARIABLE = "NHI_GX_CONNECTION"
-# Legacy table whose migrated rows each setup file holds (setup-layouts.md §6, §8).
-FILE_SOURCES = {
-    "KT010": ("SETAI", "record_count"),
-    "KT020": ("KOJIN", "record_count"),
-    "KT030": ("CHOTEI", "record_count"),
-    "KT040": ("SHUNO", "record_count"),
-    "KT050": ("KOSHO_KEIKA", "negotiation_count"),
-    "KT060": ("BUNNO_SEIYAKU", "record_count"),
-    "KT070": ("SASHIOSAE", "record_count"),
-    "KT080": ("SHOBUN", "record_count"),
-}
 
 
 @dataclass(frozen=True)
@@ -264,11 +253,15 @@ def _cross_checks(project: layouts.Project, arguments: RoundFacts) -> list[Check
         return (f"(select a.control_value - a.excluded from {rel['accounting']} as a "
                 f"where a.table_name = '{table}' and a.measure = '{measure}')")
 
-    for fid, (table, figure) in FILE_SOURCES.items():
+    # each setup file holds the migrated rows of one legacy table (the table registry)
+    for table in project.tables:
+        if table.setup_file is None:
+            continue
+        fid = project.layout_of(table.setup_file).file_id
         rows_check(
-            f"{fid} の件数 = {table} の抽出件数表の件数 − 除外した件数（§6）",
+            f"{fid} の件数 = {table.table_name} の抽出件数表の件数 − 除外した件数（§6）",
             f"select 1 from {rel['file_totals']} as t where t.file_id = '{fid}' "
-            f"and t.{figure} is distinct from {control_net(table, 'RECORDS')}")
+            f"and t.{table.counted_by} is distinct from {control_net(table.table_name, 'RECORDS')}")
     rows_check(
         "KT040 の保険料額合計 = SHUNO の抽出件数表の金額 − 除外した金額（§6）",
         f"select 1 from {rel['file_totals']} as t where t.file_id = 'KT040' "
@@ -345,7 +338,8 @@ def run_gate(project: layouts.Project, arguments: RoundFacts, gx_dir: Path,
                 report.failed.append("an expectation without its configuration")
     relations = {name: f'"{schema}"."{table}"' for name, (schema, table) in assets.items()}
     shared = {check.description: check.parts for check in checks if check.parts}
-    report.page = validation_report.write(gx_dir, arguments, result, relations, shared)
+    titles = {layout.file_id: layout.label for layout in project.layouts}
+    report.page = validation_report.write(gx_dir, arguments, result, relations, shared, titles)
     return report
 
 
