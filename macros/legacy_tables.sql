@@ -68,3 +68,26 @@
     {{ return({'condition': conditions | join(' and '), 'file_id': meta['file_id'],
                'record_no': beyond[0] if beyond else none}) }}
 {% endmacro %}
+
+
+{#
+    The TRUNCATED flags of the given registry tables' decision models: each column whose
+    meta names truncated_column (the legacy column that was cut) and truncation (how),
+    as dicts table, flag, column_name, detail, in table and column order. Only once dbt
+    executes (it reads the graph); empty while dbt parses.
+#}
+{% macro truncation_flags(tables) %}
+    {%- set result = [] -%}
+    {%- for table in tables if execute -%}
+        {%- set node = graph.nodes['model.' ~ project_name ~ '.' ~ table.decided_by] -%}
+        {%- for name, column in node.columns.items() -%}
+            {%- set meta = column.meta or column.get('config', {}).get('meta', {}) -%}
+            {%- if meta.get('truncated_column') -%}
+                {%- do result.append({'table': table, 'flag': name,
+                                      'column_name': meta['truncated_column'],
+                                      'detail': meta['truncation']}) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(result) }}
+{% endmacro %}

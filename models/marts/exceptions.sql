@@ -7,16 +7,7 @@
     (var legacy_tables, macros/legacy_tables.sql). A decision model's TRUNCATED flags are
     its columns with meta truncated_column (the legacy column cut) and truncation (how). #}
 {%- set tables = decided_tables() %}
-{%- set truncations = [] %}
-{%- for table in tables if execute %}
-    {%- set node = graph.nodes['model.' ~ project_name ~ '.' ~ table.decided_by] %}
-    {%- for name, column in node.columns.items() %}
-        {%- set meta = column.meta or column.get('config', {}).get('meta', {}) %}
-        {%- if meta.get('truncated_column') %}
-            {%- do truncations.append((table, name, meta['truncated_column'], meta['truncation'])) %}
-        {%- endif %}
-    {%- endfor %}
-{%- endfor %}
+{%- set truncations = truncation_flags(tables) %}
 
 with kept_out as (
     {%- for table in tables %}
@@ -33,23 +24,25 @@ with kept_out as (
 ),
 
 truncated as (
-    {%- for table, flag, column_name, detail in truncations %}
+    {%- for flag in truncations %}
         select
-            '{{ table.table_name }}' as table_name,
-            migrated.{{ table.key }} as legacy_key,
-            '{{ column_name }}' as column_name,
-            '{{ detail }}' as detail
-        from {{ ref(table.decided_by) }} as migrated
-        where migrated.outcome = 'MIGRATED' and migrated.{{ flag }}
+            '{{ flag.table.table_name }}' as table_name,
+            migrated.{{ flag.table.key }} as legacy_key,
+            '{{ flag.column_name }}' as column_name,
+            '{{ flag.detail }}' as detail
+        from {{ ref(flag.table.decided_by) }} as migrated
+        where migrated.outcome = 'MIGRATED' and migrated.{{ flag.flag }}
         {{ "union all" if not loop.last }}
-    {%- else %}
+    {%- endfor %}
+    {%- if not truncations %}
+        -- no TRUNCATED flag declared (or dbt is parsing)
         select
             null::text as table_name,
             null::text as legacy_key,
             null::text as column_name,
             null::text as detail
         where false
-    {%- endfor %}
+    {%- endif %}
 ),
 
 all_exceptions as (
