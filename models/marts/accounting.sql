@@ -1,14 +1,15 @@
 -- 件数突合（ACCOUNTING.csv）。setup-layouts.md §6: for every legacy table, records in
 -- the file = _CONTROL's RECORD_COUNT = records loaded = migrated + deleted + out of
 -- scope + quarantined by category; for CHOTEI and SHUNO the same for the amount totals
--- (legacy amounts as dumped; an unreadable amount counts 0). LOADED is counted from the
+-- (legacy amounts as dumped, however many digits, as _CONTROL sums them: macro
+-- amount_as_dumped; an unreadable amount counts 0). LOADED is counted from the
 -- loaded table itself, the categories from the rules' decisions, so a row lost or
 -- counted twice anywhere between them shows as unbalanced.
 {%- set tables = [
     (1, 'SETAI', 'int_households', 'stg_legacy__setai', none),
     (2, 'KOJIN', 'int_persons', 'stg_legacy__kojin', none),
-    (3, 'CHOTEI', 'int_assessments', 'stg_legacy__chotei', 'recorded_amount'),
-    (5, 'SHUNO', 'int_payments', 'stg_legacy__shuno', 'premium_amount'),
+    (3, 'CHOTEI', 'int_assessments', 'stg_legacy__chotei', 'recorded_amount_as_dumped'),
+    (5, 'SHUNO', 'int_payments', 'stg_legacy__shuno', 'premium_amount_as_dumped'),
     (7, 'KOSHO_KEIKA', 'int_negotiations', 'stg_legacy__kosho_keika', none),
     (8, 'BUNNO_SEIYAKU', 'int_pledges', 'stg_legacy__bunno_seiyaku', none),
     (9, 'SASHIOSAE', 'int_seizures', 'stg_legacy__sashiosae', none),
