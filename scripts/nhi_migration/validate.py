@@ -103,22 +103,25 @@ def _code_sets(seeds_schema: str) -> dict[str, list[str]]:
     return {kind: sorted(codes) for kind, codes in sets.items()}
 
 
-def field_misfit(f: layouts.Field) -> str:
-    """SQL condition true for a value that does not fit its field (no braces: GX formats).
+FieldRules = dict[tuple[str, str], str]  # (file_id, field) -> SQL true for a misfit
 
-    The one statement of §2's field rules for checking: the gate's expectations and the
-    refusal that names the legacy rows behind a misfit (overflow.py) both use it."""
-    column = f'"{f.name}"'
-    if f.type == "X":
-        return (f"char_length(coalesce({column}, '')) > {f.width} "
-                f"or coalesce({column}, '') ~ '[^\\x20-\\x7E]'")
-    if f.type == "N":
-        return f"octet_length(convert_to(coalesce({column}, ''), 'SJIS')) > {f.width}"
-    if f.data_type == "date":
-        return f"{column} < date '1868-01-01' or {column} > date '9999-12-31'"
-    if f.type == "S9":
-        return f"abs({column}) > {10 ** (f.width - 1) - 1}"
-    return f"{column} < 0 or {column} > {10 ** f.width - 1}"
+
+def field_rules(project: layouts.Project) -> FieldRules:
+    """§2's field rules for this build: for each layout field, the SQL condition true for
+    a value that does not fit it (no braces: GX formats its queries), as the view
+    layout_field_rules holds them. The macro layout_field_misfit writes them there and in
+    the record builder: this module and overflow.py keep no copy. A field without a rule
+    stops the gate (a view from another build)."""
+    with db.connect() as connection, connection.cursor() as cursor:
+        cursor.execute(sql.SQL("select file_id, field_name, misfit_condition from {}").format(
+            sql.SQL(project.relations["layout_field_rules"])))
+        rules: FieldRules = {(file_id, name): condition
+                             for file_id, name, condition in cursor.fetchall()}
+    missing = [f"{layout.file_id}.{f.name}" for layout in project.layouts for f in layout.fields
+               if (layout.file_id, f.name) not in rules]
+    if missing:
+        raise ValueError("layout_field_rules has no rule for " + ", ".join(missing))
+    return rules
 
 
 def _row_condition(check: Check) -> str | None:
@@ -176,7 +179,7 @@ def failing_parts(check: Check) -> list[str]:
 
 
 def build_checks(project: layouts.Project, arguments: RoundFacts,
-                 code_sets: dict[str, list[str]]) -> list[Check]:
+                 code_sets: dict[str, list[str]], rules: FieldRules) -> list[Check]:
     """Every question of the gate, one Check each (run_gate shares the scans)."""
     checks: list[Check] = []
     for layout in project.layouts:
@@ -206,7 +209,8 @@ def build_checks(project: layouts.Project, arguments: RoundFacts,
             checks.append(Check(
                 fid, f"{fid}.{f.name}（{f.item}）が {f.type}({f.width}) に収まる（{kind}、§2）",
                 "UnexpectedRowsExpectation",
-                {"unexpected_rows_query": f"select 1 from {{batch}} where {field_misfit(f)}"}))
+                {"unexpected_rows_query":
+                 f"select 1 from {{batch}} where {rules[(fid, f.name)]}"}))
             if f.type == "N" and arguments.is_production:
                 checks.append(Check(
                     fid, f"本番回次：{fid}.{f.name}（{f.item}）に未登録の外字（〓）がない（§4）",
@@ -302,7 +306,8 @@ def run_gate(project: layouts.Project, arguments: RoundFacts, gx_dir: Path,
 
     marts_schema = project.layouts[0].schema
     seeds_schema = marts_schema.rsplit("_", 1)[0] + "_seeds"
-    checks = shared_scans(build_checks(project, arguments, _code_sets(seeds_schema)), project)
+    checks = shared_scans(build_checks(project, arguments, _code_sets(seeds_schema),
+                                       field_rules(project)), project)
     if gx_dir.exists():
         shutil.rmtree(gx_dir)
     gx_dir.mkdir(parents=True, mode=0o700)

@@ -268,3 +268,42 @@ def test_the_amount_rule_is_stated_once() -> None:
     rule = legacy.amount_rule()
     assert rule.as_dumped("1234567890123456") == 1234567890123456
     assert rule.as_dumped("１２００") == rule.as_dumped("1,200") == rule.as_dumped("") == 0
+
+
+@pytest.mark.slow  # builds a round
+def test_the_gate_and_the_record_builder_catch_a_misfit_of_every_field_type(server, tmp_path):
+    """§2's field rules, one statement (macro layout_field_misfit): values planted in the
+    marts after the build, where the gate reads them, each fail their field's expectation
+    on their own, and the record builder gives each of those rows a NULL record."""
+    extract = make_extract(tmp_path / "x", households=150, seed=8)
+    plants = [  # (mart, column, bad value, the gate's description)
+        ("kt010_households", "phone", "'0123456789012345'", "KT010.phone（電話番号）が X(15)"),
+        ("kt010_households", "address", "repeat('あ', 41)", "KT010.address（住所）が N(80)"),
+        ("kt010_households", "address_extra", "'ｱ'", "KT010.address_extra（方書）が N(60)"),
+        ("kt010_households", "member_count", "100", "KT010.member_count（世帯員数）が 9(2)"),
+        ("kt020_persons", "birth_date", "date '1867-12-31'", "KT020.birth_date（生年月日）が 9(8)"),
+        ("kt040_payments", "premium_amount", "-1000000000",
+         "KT040.premium_amount（保険料額）が S9(10)"),
+    ]
+    try:
+        assert run_cli("load", "--input", str(extract), "--round", "PYFIT1").returncode == 0
+        params = ["--round", "PYFIT1", "--as-of", "2017-11-10", "--expected-households", "150"]
+        result = run_cli("build", *params)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+        assert run_cli("validate", *params).returncode == 0
+        assert query("select count(*) from pyfit1_export.export_records "
+                     "where record is null") == [(0,)]
+        for mart, column, value, _ in plants:
+            key = "atena_no" if mart == "kt020_persons" else (
+                "payment_no" if mart == "kt040_payments" else "household_no")
+            query(f"update pyfit1_marts.{mart} set {column} = {value} where {key} = "
+                  f"(select min({key}) from pyfit1_marts.{mart}) returning 1")
+        result = run_cli("validate", *params)
+        assert result.returncode == 1
+        for _, _, _, description in plants:
+            assert f"{description} に収まる" in result.stdout, description
+        nulls = dict(query("select file_id, count(*) from pyfit1_export.export_records "
+                           "where record is null group by file_id"))
+        assert nulls == {"KT010": 1, "KT020": 1, "KT040": 1}
+    finally:
+        drop_round_schemas("PYFIT1")
