@@ -9,7 +9,8 @@ staff as one Japanese page that needs no network (validation_report.py), in plac
 GX's Data Docs, which load their scripts from a CDN.
 
 Privacy: every result is BOOLEAN_ONLY (no row values), the row queries select only a
-constant, GX's usage statistics are off, and the staff report holds descriptions, pass or
+constant and a guard refuses one that would select a column tagged personal in the
+project's YAML (guard_row_queries), GX's usage statistics are off, and the staff report holds descriptions, pass or
 fail and counts only.
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,7 +30,7 @@ os.environ["GX_ANALYTICS_ENABLED"] = "False"  # whatever the user's own setting 
 
 from psycopg2 import sql  # noqa: E402
 
-from . import db, layouts, validation_report  # noqa: E402
+from . import db, layouts, refused, validation_report  # noqa: E402
 
 RESULT_FORMAT = {"result_format": "BOOLEAN_ONLY"}
 GX_URL_VARIABLE = "NHI_GX_CONNECTION"
@@ -83,6 +85,34 @@ class RoundFacts:
     expected_households: int
     is_production: bool
     dbt_invocation_id: str
+
+
+class PersonalDataInQuery(refused.Refused):
+    """A row query of the gate would select a column tagged personal (column names only)."""
+
+
+_SELECT_LIST = re.compile(r"\s*select\s+(?P<list>.*?)\s+from\s", re.IGNORECASE | re.DOTALL)
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\*")
+
+
+def guard_row_queries(checks: list[Check], personal_names: frozenset[str]) -> None:
+    """Row queries must never select personal values: GX fetches the rows an
+    UnexpectedRowsExpectation's query returns, so what it selects is what a result format
+    other than BOOLEAN_ONLY would keep. Each query's select list may name no column tagged
+    ``meta: {personal: true}`` anywhere in the project (layouts.personal_columns) and no
+    ``*``; the gate's own queries select the constant 1."""
+    for check in checks:
+        query = check.arguments.get("unexpected_rows_query")
+        if query is None:
+            continue
+        match = _SELECT_LIST.match(query)
+        words = set(_WORD.findall(match.group("list"))) if match else {"*"}
+        selected = sorted(w for w in words if w == "*" or w.lower() in personal_names)
+        if selected:
+            raise PersonalDataInQuery(
+                f"the validation gate's row query of {check.asset} would select "
+                f"{', '.join(selected)} (personal data, or every column); "
+                "a row query selects a constant (validate.py)")
 
 
 def round_facts(project: layouts.Project) -> RoundFacts:
@@ -308,6 +338,7 @@ def run_gate(project: layouts.Project, arguments: RoundFacts, gx_dir: Path,
     seeds_schema = marts_schema.rsplit("_", 1)[0] + "_seeds"
     checks = shared_scans(build_checks(project, arguments, _code_sets(seeds_schema),
                                        field_rules(project)), project)
+    guard_row_queries(checks, project.personal_names)
     if gx_dir.exists():
         shutil.rmtree(gx_dir)
     gx_dir.mkdir(parents=True, mode=0o700)
