@@ -1,7 +1,8 @@
 -- 件数突合（ACCOUNTING.csv）。setup-layouts.md §6: for every legacy table, records in
 -- the file = _CONTROL's RECORD_COUNT = records loaded = migrated + deleted + out of
 -- scope + quarantined by category; for CHOTEI and SHUNO the same for the amount totals
--- (legacy amounts as dumped; an unreadable amount counts 0). LOADED is counted from the
+-- (legacy amounts as dumped, however many digits, as _CONTROL sums them: macro
+-- amount_as_dumped; an unreadable amount counts 0). LOADED is counted from the
 -- loaded table itself, the categories from the rules' decisions, so a row lost or
 -- counted twice anywhere between them shows as unbalanced.
 {#- The tables, their decision models and amounts, and the rows' order: the table

@@ -12,6 +12,7 @@ Python. (The SQL side reads the same: macros/legacy_tables.sql, macros/layout_re
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ class Field:
     position: int  # 1-based byte position in the record
     data_type: str  # the mart column's SQL type (date fields are written YYYYMMDD)
     code_kind: str | None  # legacy code kind for a mapped code column
+    personal: bool = False  # tagged meta: {personal: true} (names, address, phone …)
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,13 @@ class Project:
     dbt_version: str
     project_checksum: str
     tables: tuple[RegisteredTable, ...] = ()  # the table registry, in its order
+    # model or source ("legacy.setai") -> its columns tagged meta: {personal: true}
+    personal: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+
+    @property
+    def personal_names(self) -> frozenset[str]:
+        """Every column name tagged personal anywhere in the project."""
+        return frozenset(name for columns in self.personal.values() for name in columns)
 
     def layout_of(self, model: str) -> Layout:
         return next(layout for layout in self.layouts if layout.model == model)
@@ -131,6 +140,24 @@ def _relation(node: dict) -> str:
 
 def _meta(item: dict) -> dict:
     return item.get("meta") or item.get("config", {}).get("meta") or {}
+
+
+def personal_columns(manifest: dict) -> dict[str, tuple[str, ...]]:
+    """The columns tagged ``meta: {personal: true}`` in the project's models and sources,
+    by model name or ``source.table``: the one list of what is personal data, declared
+    beside the data in the YAML. The gate's row-query guard, the staff workbook and the
+    privacy tests read it from here."""
+    result: dict[str, tuple[str, ...]] = {}
+    items = [(n["name"], n) for n in manifest["nodes"].values()
+             if n["resource_type"] == "model" and n["package_name"] == "nhi_migration"]
+    items += [(f'{s["source_name"]}.{s["name"]}', s) for s in manifest.get("sources", {}).values()
+              if s["package_name"] == "nhi_migration"]
+    for name, node in sorted(items):
+        tagged = tuple(c["name"] for c in node["columns"].values()
+                       if _meta(c).get("personal") is True)
+        if tagged:
+            result[name] = tagged
+    return result
 
 
 def read_registry(manifest: dict, project_dir: Path = PROJECT_DIR) -> tuple[RegisteredTable, ...]:
@@ -179,7 +206,8 @@ def read_project(manifest_path: Path, project_dir: Path = PROJECT_DIR) -> Projec
                     type=str(column_meta["type"]), width=int(column_meta["width"]),
                     position=int(column_meta["position"]),
                     data_type=(column.get("data_type") or "").lower(),
-                    code_kind=column_meta.get("code_kind")))
+                    code_kind=column_meta.get("code_kind"),
+                    personal=column_meta.get("personal") is True))
             layouts.append(Layout(
                 file_id=meta["file_id"], model=name, schema=node["schema"],
                 relation=_relation(node), record_length=int(meta["record_length"]),
@@ -211,6 +239,7 @@ def read_project(manifest_path: Path, project_dir: Path = PROJECT_DIR) -> Projec
         dbt_version=manifest["metadata"]["dbt_version"],
         project_checksum=hashlib.sha256(checksum_source.encode()).hexdigest(),
         tables=tables,
+        personal=personal_columns(manifest),
     )
 
 
