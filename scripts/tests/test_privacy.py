@@ -402,14 +402,19 @@ def small_manifest(tagged: set[str]) -> dict:
         },
         "sources": {"source.nhi_migration.legacy.setai": {
             "name": "setai", "source_name": "legacy", "package_name": "nhi_migration",
+            "meta": {"key": ["setai_no"], "japanese": "世帯"},
             "columns": {name: column(name) for name in ("setai_no", "jusho", "yubin_no")}}},
     }
 
 
 def project_from(manifest: dict, tmp_path: Path) -> layouts.Project:
+    """The project of ``manifest``, its table registry the one table the manifest has."""
     path = tmp_path / "manifest.json"
     path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
-    return layouts.read_project(path)
+    (tmp_path / "dbt_project.yml").write_text(
+        "vars:\n  legacy_tables:\n    - {source: setai, decided_by: int_households, "
+        "key: household_no, setup_file: kt010_households}\n", encoding="utf-8")
+    return layouts.read_project(path, project_dir=tmp_path)
 
 
 def test_a_column_newly_tagged_personal_is_read_from_the_manifest(tmp_path):
