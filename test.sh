@@ -10,6 +10,9 @@ py=.venv/bin/python
 eval "$($py scripts/migrate.py db env)"
 export NHI_DBT_THREADS=2
 export NHI_HANDLERS=handlers.example.yml
+# Both cores: pytest-xdist runs the test files on NHI_TEST_WORKERS workers (one file per
+# worker, so a file's fixtures are built once); NHI_TEST_WORKERS=0 runs them in one process.
+workers=(-n "${NHI_TEST_WORKERS:-2}" --dist loadfile)
 
 echo "== 1/4 ruff (imports, complexity, errors) and mypy"
 .venv/bin/ruff check scripts
@@ -22,7 +25,7 @@ echo "== 2/4 sqlfluff lint (dbt templater)"
 # test_package_bytes.py runs that extract as a whole round (load, dbt build with every
 # unit and data test, validation, export) and compares every byte of its package.
 echo "== 3/4 Python tests, fast tier (pure functions, unit tests, the CLI, one small round)"
-$py -m pytest scripts/tests -m "not slow" "$@"
+$py -m pytest scripts/tests -m "not slow" "${workers[@]}" "$@"
 echo "== 4/4 Python tests, slow tier (whole rounds, the fault suite, the default round once)"
-$py -m pytest scripts/tests -m "slow" "$@"
+$py -m pytest scripts/tests -m "slow" "${workers[@]}" "$@"
 echo "== all tests passed"

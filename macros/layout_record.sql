@@ -45,6 +45,12 @@
     ]) }}
 {%- endmacro %}
 
+{# True when a text is not all double-byte in CP932 (N fields, §2): the encoder
+   (cp932_windows_bytes) and the field rule (layout_field_misfit) share this test. #}
+{% macro _not_all_double_byte(text_sql) -%}
+    octet_length(convert_to({{ text_sql }}, 'SJIS')) <> 2 * char_length({{ text_sql }})
+{%- endmacro %}
+
 {% macro cp932_windows_bytes(text_sql) -%}
     {%- set ns = namespace(sql="regexp_replace(encode(convert_to(" ~ text_sql ~ ", 'SJIS'), 'hex'), "
                                ~ "'(....)', '<\\1>', 'g')") -%}
@@ -52,33 +58,59 @@
         {%- set ns.sql = "replace(" ~ ns.sql ~ ", '<" ~ postgres ~ ">', '<" ~ windows ~ ">')" -%}
     {%- endfor -%}
     case
-        when octet_length(convert_to({{ text_sql }}, 'SJIS')) <> 2 * char_length({{ text_sql }})
-            then null
+        when {{ _not_all_double_byte(text_sql) }} then null
         when {{ text_sql }} !~ '[ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ№℡㈱]' then convert_to({{ text_sql }}, 'SJIS')
         else decode(translate({{ ns.sql }}, '<>', ''), 'hex')
     end
 {%- endmacro %}
 
 
-{# One field as text of exactly its width (characters), or NULL when it does not fit. #}
-{% macro format_layout_field(expression, field_type, width, data_type) -%}
+{#
+    §2's field rules: true when a value does not fit its field, never NULL. The one
+    statement of them: the record builder (format_layout_field) writes a value only when
+    this is false, and the validation gate and overflow.py check each mart with the same
+    SQL, which they read from the view layout_field_rules. No braces in the SQL (GX
+    formats its queries). X: half-width ASCII 0x20–0x7E, at most n characters. N: every
+    character two bytes in CP932, at most n bytes (``encoded_by_builder``: the builder's
+    encoder to_cp932 makes the double-byte test itself, on the same macro, and gives NULL).
+    S9: |value| < 10^(n−1). 9: 0 ≤ value < 10^n; unset is zeros. Dates: from 1868-01-01
+    (明治) to 9999-12-31, or unset.
+#}
+{% macro layout_field_misfit(expression, field_type, width, data_type, encoded_by_builder=false) -%}
     {%- if field_type == 'X' -%}
-        case when coalesce({{ expression }}, '') ~ '^[\x20-\x7E]{0,{{ width }}}$'
-            then rpad(coalesce({{ expression }}, ''), {{ width }}) end
+        (char_length(coalesce({{ expression }}, '')) > {{ width }} or coalesce({{ expression }}, '') ~ '[^\x20-\x7E]')
+    {%- elif field_type == 'N' and encoded_by_builder -%}
+        (char_length(coalesce({{ expression }}, '')) > {{ width // 2 }})
     {%- elif field_type == 'N' -%}
-        case when char_length(coalesce({{ expression }}, '')) <= {{ width // 2 }}
-            then rpad(coalesce({{ expression }}, ''), {{ width // 2 }}, '　') end
-    {%- elif field_type == 'S9' -%}
-        case when abs(coalesce({{ expression }}, 0)) <= {{ 10 ** (width - 1) - 1 }}
-            then case when coalesce({{ expression }}, 0) < 0 then '-' else '+' end
-            || lpad(abs(coalesce({{ expression }}, 0))::text, {{ width - 1 }}, '0') end
+        (char_length(coalesce({{ expression }}, '')) > {{ width // 2 }} or {{ _not_all_double_byte("coalesce(" ~ expression ~ ", '')") }})
     {%- elif data_type == 'date' -%}
+        coalesce({{ expression }} < date '1868-01-01' or {{ expression }} > date '9999-12-31', false)
+    {%- elif field_type == 'S9' -%}
+        (abs(coalesce({{ expression }}, 0)) > {{ 10 ** (width - 1) - 1 }})
+    {%- else -%}
+        (coalesce({{ expression }}, 0) < 0 or coalesce({{ expression }}, 0) > {{ 10 ** width - 1 }})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{# One field as text of exactly its width (characters), or NULL when it does not fit
+   (layout_field_misfit). #}
+{% macro format_layout_field(expression, field_type, width, data_type) -%}
+    case when not {{ layout_field_misfit(expression, field_type, width, data_type, encoded_by_builder=true) }} then
+    {%- if field_type == 'X' %}
+        rpad(coalesce({{ expression }}, ''), {{ width }})
+    {%- elif field_type == 'N' %}
+        rpad(coalesce({{ expression }}, ''), {{ width // 2 }}, '　')
+    {%- elif field_type == 'S9' %}
+        case when coalesce({{ expression }}, 0) < 0 then '-' else '+' end
+            || lpad(abs(coalesce({{ expression }}, 0))::text, {{ width - 1 }}, '0')
+    {%- elif data_type == 'date' %}
         coalesce(to_char({{ expression }}, '{{ "YYYYMMDD" if width == 8 else "YYYYMM" }}'),
             '{{ "0" * width }}')
-    {%- else -%}
-        case when coalesce({{ expression }}, 0) between 0 and {{ 10 ** width - 1 }}
-            then lpad(coalesce({{ expression }}, 0)::text, {{ width }}, '0') end
-    {%- endif -%}
+    {%- else %}
+        lpad(coalesce({{ expression }}, 0)::text, {{ width }}, '0')
+    {%- endif %}
+    end
 {%- endmacro %}
 
 

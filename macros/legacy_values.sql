@@ -97,12 +97,22 @@
 {%- endmacro %}
 
 
-{# AMT: exactly -?[0-9]+ (at most 15 digits); empty means 0. #}
+{# AMT, from var legacy_amount in dbt_project.yml (the one statement of the rule): an
+   integer as dumped (pattern) of at most max_digits digits; empty means 0. #}
 {% macro parse_amount(column) -%}
+    {%- set rule = var('legacy_amount') -%}
     case
         when {{ column }} = '' then 0::bigint
-        when {{ column }} ~ '^-?[0-9]{1,15}$' then {{ column }}::bigint
+        when {{ column }} ~ '^{{ rule.pattern }}$'
+            and length(ltrim({{ column }}, '-')) <= {{ rule.max_digits }} then {{ column }}::bigint
     end
+{%- endmacro %}
+
+
+{# An AMT as dumped, for the control totals (ACCOUNTING.csv, setup-layouts.md §6-§7):
+   any integer of the pattern, however long; empty or unreadable counts 0. #}
+{% macro amount_as_dumped(column) -%}
+    case when {{ column }} ~ '^{{ var('legacy_amount').pattern }}$' then {{ column }}::numeric else 0 end
 {%- endmacro %}
 
 

@@ -44,6 +44,7 @@ select
     support_amount,
     care_amount,
     recorded_amount,
+    recorded_amount_as_dumped,
     due_date,
     demand_date,
     source_line

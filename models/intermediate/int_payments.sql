@@ -60,6 +60,7 @@ select
     checked.period,
     checked.paid_date,
     checked.premium_amount,
+    checked.premium_amount_as_dumped,
     checked.late_fee_amount,
     checked.payment_method_code as legacy_payment_method,
     payment_methods.new_code as payment_method,

@@ -1,76 +1,71 @@
 -- 件数突合（ACCOUNTING.csv）。setup-layouts.md §6: for every legacy table, records in
 -- the file = _CONTROL's RECORD_COUNT = records loaded = migrated + deleted + out of
 -- scope + quarantined by category; for CHOTEI and SHUNO the same for the amount totals
--- (legacy amounts as dumped; an unreadable amount counts 0). LOADED is counted from the
+-- (legacy amounts as dumped, however many digits, as _CONTROL sums them: macro
+-- amount_as_dumped; an unreadable amount counts 0). LOADED is counted from the
 -- loaded table itself, the categories from the rules' decisions, so a row lost or
 -- counted twice anywhere between them shows as unbalanced.
-{%- set tables = [
-    (1, 'SETAI', 'int_households', 'stg_legacy__setai', none),
-    (2, 'KOJIN', 'int_persons', 'stg_legacy__kojin', none),
-    (3, 'CHOTEI', 'int_assessments', 'stg_legacy__chotei', 'recorded_amount'),
-    (5, 'SHUNO', 'int_payments', 'stg_legacy__shuno', 'premium_amount'),
-    (7, 'KOSHO_KEIKA', 'int_negotiations', 'stg_legacy__kosho_keika', none),
-    (8, 'BUNNO_SEIYAKU', 'int_pledges', 'stg_legacy__bunno_seiyaku', none),
-    (9, 'SASHIOSAE', 'int_seizures', 'stg_legacy__sashiosae', none),
-    (10, 'SHOBUN', 'int_dispositions', 'stg_legacy__shobun', none),
-] %}
+{#- The tables, their decision models and amounts, and the rows' order: the table
+    registry (var legacy_tables, macros/legacy_tables.sql). A table no model decides is
+    never migrated: its rows are DELETED (SAKUJO_FLG) or OUT_OF_SCOPE. #}
+{%- set tables = legacy_tables() %}
+{%- set with_amount = "'" ~ tables | selectattr('amount') | map(attribute='table_name')
+                                   | join("', '") ~ "'" %}
 {%- set categories = ['MIGRATED', 'DELETED', 'OUT_OF_SCOPE', 'ORPHAN', 'INVALID_VALUE',
                       'FUTURE_DATE', 'UNMATCHED_PAYMENT', 'UNMATCHED_DISPOSITION'] %}
 
 with decided as (
-    {%- for row_order, table_name, model, staging, amount in tables %}
-        select
-            {{ row_order }} as row_order,
-            '{{ table_name }}' as table_name,
-            decisions.outcome,
-            count(*) as records,
-            sum(coalesce({{ 'decisions.' ~ amount if amount else 'null::bigint' }}, 0)) as amount
-        from {{ ref(model) }} as decisions
-        group by decisions.outcome
-        union all
+    {%- for table in tables %}
+        {%- if table.decided_by %}
+            select
+                {{ table.row_order }} as row_order,
+                '{{ table.table_name }}' as table_name,
+                decisions.outcome,
+                count(*) as records,
+                sum(coalesce({{ 'decisions.' ~ table.amount if table.amount else 'null::bigint' }}, 0))
+                    as amount
+            from {{ ref(table.decided_by) }} as decisions
+            group by decisions.outcome
+        {%- elif 'sakujo_flg' in table.columns %}
+            select
+                {{ table.row_order }} as row_order,
+                '{{ table.table_name }}' as table_name,
+                never_migrated.outcome,
+                count(*) as records,
+                0 as amount
+            from (
+                select case when is_deleted then 'DELETED' else 'OUT_OF_SCOPE' end as outcome
+                from {{ ref(table.staging) }}
+            ) as never_migrated
+            group by never_migrated.outcome
+        {%- else %}
+            select
+                {{ table.row_order }} as row_order,
+                '{{ table.table_name }}' as table_name,
+                'OUT_OF_SCOPE' as outcome,
+                count(*) as records,
+                0 as amount
+            from {{ ref(table.staging) }}
+        {%- endif %}
+        {{ "union all" if not loop.last }}
     {%- endfor %}
-    select
-        11 as row_order,
-        'TANTOSHA' as table_name,
-        tantosha.outcome,
-        count(*) as records,
-        0 as amount
-    from (
-        select case when is_deleted then 'DELETED' else 'OUT_OF_SCOPE' end as outcome
-        from {{ ref('stg_legacy__tantosha') }}
-    ) as tantosha
-    group by tantosha.outcome
-    union all
-    select
-        12 as row_order,
-        'CODE_MST' as table_name,
-        'OUT_OF_SCOPE' as outcome,
-        count(*) as records,
-        0 as amount
-    from {{ ref('stg_legacy__code_mst') }}
 ),
 
 loaded as (
-    {%- for row_order, table_name, model, staging, amount in tables %}
+    {%- for table in tables %}
         select
-            '{{ table_name }}' as table_name,
+            '{{ table.table_name }}' as table_name,
             count(*) as records,
-            sum(coalesce({{ 'loaded_rows.' ~ amount if amount else 'null::bigint' }}, 0)) as amount
+            {%- if table.decided_by %}
+                sum(coalesce({{ 'loaded_rows.' ~ table.amount if table.amount else 'null::bigint' }}, 0))
+                    as amount
+            {%- else %}
+                0 as amount
+            {%- endif %}
         -- the alias is used by the tables with an amount
-        from {{ ref(staging) }} as loaded_rows -- noqa: AL05
-        union all
+        from {{ ref(table.staging) }} as loaded_rows -- noqa: AL05
+        {{ "union all" if not loop.last }}
     {%- endfor %}
-    select
-        'TANTOSHA' as table_name,
-        count(*) as records,
-        0 as amount
-    from {{ ref('stg_legacy__tantosha') }}
-    union all
-    select
-        'CODE_MST' as table_name,
-        count(*) as records,
-        0 as amount
-    from {{ ref('stg_legacy__code_mst') }}
 ),
 
 record_rows as (
@@ -93,11 +88,14 @@ amount_rows as (
                 as {{ category | lower }},
         {%- endfor %}
         min(decided.row_order) + 1 as row_order,
-        'AMOUNT:' || case when decided.table_name = 'CHOTEI' then 'CHOTEI_GAKU' else 'HONRYO_GAKU' end
-            as measure,
+        case
+            {%- for table in tables if table.amount %}
+                when decided.table_name = '{{ table.table_name }}' then '{{ table.amount_measure }}'
+            {%- endfor %}
+        end as measure,
         decided.table_name
     from decided
-    where decided.table_name in ('CHOTEI', 'SHUNO')
+    where decided.table_name in ({{ with_amount }})
     group by decided.table_name
 ),
 

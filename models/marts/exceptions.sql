@@ -3,34 +3,20 @@
 -- column), and the warnings on migrated rows: CHOTEI_SUM_MISMATCH, TRUNCATED,
 -- PRESCRIPTION_PASSED, GAIJI_UNMAPPED (ERROR in a production round). Keys, column names
 -- and code points only, never a name or free text.
-{%- set kept_out = [
-    ('SETAI', 'int_households', 'household_no'),
-    ('KOJIN', 'int_persons', 'atena_no'),
-    ('CHOTEI', 'int_assessments', 'assessment_key'),
-    ('SHUNO', 'int_payments', 'payment_key'),
-    ('KOSHO_KEIKA', 'int_negotiations', 'negotiation_key'),
-    ('BUNNO_SEIYAKU', 'int_pledges', 'pledge_key'),
-    ('SASHIOSAE', 'int_seizures', 'seizure_key'),
-    ('SHOBUN', 'int_dispositions', 'disposition_key'),
-] %}
-{%- set truncations = [
-    ('SETAI', 'int_households', 'household_no', 'address_truncated', 'JUSHO', 'longer than N(80): cut at 80 bytes'),
-    ('SETAI', 'int_households', 'household_no', 'address_extra_truncated', 'KATAGAKI', 'longer than N(60): cut at 60 bytes'),
-    ('SETAI', 'int_households', 'household_no', 'phone_truncated', 'TEL_NO', 'more than 15 digits and hyphens: cut at 15'),
-    ('KOJIN', 'int_persons', 'atena_no', 'name_truncated', 'SHIMEI', 'longer than N(40): cut at 40 bytes'),
-    ('KOJIN', 'int_persons', 'atena_no', 'name_kana_truncated', 'SHIMEI_KANA', 'longer than N(60): cut at 60 bytes'),
-    ('KOJIN', 'int_persons', 'atena_no', 'alias_name_truncated', 'TSUSHO_MEI', 'longer than N(40): cut at 40 bytes'),
-    ('SASHIOSAE', 'int_seizures', 'seizure_key', 'third_party_truncated', 'DAISAN_SAIMUSHA', 'longer than N(60): cut at 60 bytes'),
-] %}
+{#- The migrated tables, their decision models and key columns: the table registry
+    (var legacy_tables, macros/legacy_tables.sql). A decision model's TRUNCATED flags are
+    its columns with meta truncated_column (the legacy column cut) and truncation (how). #}
+{%- set tables = decided_tables() %}
+{%- set truncations = truncation_flags(tables) %}
 
 with kept_out as (
-    {%- for table_name, model, key in kept_out %}
+    {%- for table in tables %}
         select
             rows_kept_out.outcome as category,
-            '{{ table_name }}' as table_name,
-            rows_kept_out.{{ key }} as legacy_key,
+            '{{ table.table_name }}' as table_name,
+            rows_kept_out.{{ table.key }} as legacy_key,
             reason.entry
-        from {{ ref(model) }} as rows_kept_out
+        from {{ ref(table.decided_by) }} as rows_kept_out
         cross join lateral string_to_table(rows_kept_out.quarantine_reasons, E'\n') as reason (entry)
         where rows_kept_out.quarantine_reasons <> ''
         {{ "union all" if not loop.last }}
@@ -38,16 +24,25 @@ with kept_out as (
 ),
 
 truncated as (
-    {%- for table_name, model, key, flag, column_name, detail in truncations %}
+    {%- for flag in truncations %}
         select
-            '{{ table_name }}' as table_name,
-            migrated.{{ key }} as legacy_key,
-            '{{ column_name }}' as column_name,
-            '{{ detail }}' as detail
-        from {{ ref(model) }} as migrated
-        where migrated.outcome = 'MIGRATED' and migrated.{{ flag }}
+            '{{ flag.table.table_name }}' as table_name,
+            migrated.{{ flag.table.key }} as legacy_key,
+            '{{ flag.column_name }}' as column_name,
+            '{{ flag.detail }}' as detail
+        from {{ ref(flag.table.decided_by) }} as migrated
+        where migrated.outcome = 'MIGRATED' and migrated.{{ flag.flag }}
         {{ "union all" if not loop.last }}
     {%- endfor %}
+    {%- if not truncations %}
+        -- no TRUNCATED flag declared (or dbt is parsing)
+        select
+            null::text as table_name,
+            null::text as legacy_key,
+            null::text as column_name,
+            null::text as detail
+        where false
+    {%- endif %}
 ),
 
 all_exceptions as (

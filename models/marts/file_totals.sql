@@ -1,25 +1,32 @@
 -- ファイルごとの件数と合計（トレーラーと KT000_CONTROL.csv の数値）。setup-layouts.md §7, §8.
 -- One row per setup file; a figure the file's trailer does not have is NULL.
-{%- set files = [
-    ('KT010', 'kt010_households', {'arrears_total': 'sum(layout.arrears_total)'}),
-    ('KT020', 'kt020_persons', {}),
-    ('KT030', 'kt030_assessment_periods', {'assessed_total': 'sum(layout.assessed_amount)',
-        'paid_total': 'sum(layout.paid_amount)', 'unpaid_total': 'sum(layout.unpaid_amount)'}),
-    ('KT040', 'kt040_payments', {'premium_total': 'sum(layout.premium_amount)',
-        'late_fee_total': 'sum(layout.late_fee_amount)'}),
-    ('KT050', 'kt050_negotiations', {'negotiation_count': 'count(distinct layout.record_no)'}),
-    ('KT060', 'kt060_pledges', {'pledged_total': 'sum(layout.pledged_amount)'}),
-    ('KT070', 'kt070_seizures', {'seized_total': 'sum(layout.seized_amount)',
-        'applied_total': 'sum(layout.applied_amount)'}),
-    ('KT080', 'kt080_dispositions', {'amount_total': 'sum(layout.amount)'}),
-] %}
-{%- set figures = ['arrears_total', 'assessed_total', 'paid_total', 'unpaid_total',
-                   'premium_total', 'late_fee_total', 'negotiation_count', 'pledged_total',
-                   'seized_total', 'applied_total', 'amount_total'] %}
+{#- The setup files: the marts of the table registry (var legacy_tables,
+    macros/legacy_tables.sql). Each figure of a file's trailer (its layout meta) other
+    than record_count says what it totals: sum (a column's sum) or count_distinct. The
+    figures are this model's columns with a control_header (KT000_CONTROL.csv). #}
+{%- set files = decided_tables() | selectattr('setup_file') | list %}
+{%- set figures = [] %}
+{%- for name, column in (graph.nodes['model.' ~ project_name ~ '.file_totals'].columns.items()
+                          if execute else []) %}
+    {%- set meta = column.meta or column.get('config', {}).get('meta', {}) %}
+    {%- if meta.get('control_header') and name != 'record_count' %}
+        {%- do figures.append(name) %}
+    {%- endif %}
+{%- endfor %}
 
-{% for file_id, model, sums in files %}
+{% for file in files %}
+    {%- set meta = layout_meta(file.setup_file) if execute else {'file_id': '', 'trailer': []} %}
+    {%- set sums = {} %}
+    {%- for figure in meta['trailer'] %}
+        {%- if figure.get('sum') %}
+            {%- do sums.update({figure['figure']: 'sum(layout.' ~ figure['sum'] ~ ')'}) %}
+        {%- elif figure.get('count_distinct') %}
+            {%- do sums.update({figure['figure']:
+                                'count(distinct layout.' ~ figure['count_distinct'] ~ ')'}) %}
+        {%- endif %}
+    {%- endfor %}
     select
-        '{{ file_id }}'::text as file_id,
+        '{{ meta['file_id'] }}'::text as file_id,
         count(*)::bigint as record_count,
         {%- for figure in figures %}
             {%- if figure in sums %}
@@ -28,8 +35,8 @@
                 null::bigint as {{ figure }},
             {%- endif %}
         {%- endfor %}
-        '{{ model }}'::text as model_name
+        '{{ file.setup_file }}'::text as model_name
     -- the alias is used by the files with figures
-    from {{ ref(model) }} as layout -- noqa: AL05
+    from {{ ref(file.setup_file) }} as layout -- noqa: AL05
     {% if not loop.last %}union all{% endif %}
 {% endfor %}

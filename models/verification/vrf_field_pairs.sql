@@ -4,70 +4,13 @@
 -- （削除・対象外・読めない値 …）は旧の列ごとに 1 行、移行区分つきで載せる。移行した行でも
 -- どの項目にも使わない旧の列（SAKUJO_FLG、CHOTEI_GAKU など）は、項目の後に旧の列だけで載せる。
 -- Staff only: it holds personal data. The workbook streams it in the order of row_order.
-{#- Which legacy columns each setup field is made from (setup-layouts.md §8 "source /
-    rule"). An empty list: a fixed value or a value computed under §5 (its label says
-    which). The items, types and order come from the layout meta of each mart. #}
-{%- set tables = [
-    {'table': 'SETAI', 'source': 'setai', 'key': 'setai_no', 'decided': 'int_households',
-     'decided_key': 'household_no', 'mart': 'kt010_households', 'join': 'setup.household_no = legacy.setai_no',
-     'fields': {'household_no': ['setai_no'], 'head_atena_no': ['setainushi_atena_no'],
-                'nominal_head': ['gisei_flg'], 'postal_code': ['yubin_no'], 'address': ['jusho'],
-                'address_extra': ['katagaki'], 'phone': ['tel_no'], 'district_code': ['chiku_cd'],
-                'collector_code': ['tanto_cd']}},
-    {'table': 'KOJIN', 'source': 'kojin', 'key': 'atena_no', 'decided': 'int_persons',
-     'decided_key': 'atena_no', 'mart': 'kt020_persons', 'join': 'setup.atena_no = legacy.atena_no',
-     'fields': {'atena_no': ['atena_no'], 'household_no': ['setai_no'], 'name': ['shimei'],
-                'name_kana': ['shimei_kana'], 'alias_name': ['tsusho_mei'],
-                'birth_date': ['seinengappi'], 'sex': ['seibetsu_cd'],
-                'relationship_code': ['zokugara_cd'], 'nationality': ['kokuseki_kbn'],
-                'insured': ['hihoken_flg'], 'eligibility_start': ['shutoku_ymd'],
-                'eligibility_end': ['soshitsu_ymd']}},
-    {'table': 'CHOTEI', 'source': 'chotei', 'key': 'chotei_id', 'decided': 'int_assessments',
-     'decided_key': 'assessment_key', 'mart': 'kt030_assessment_periods',
-     'join': 'setup.household_no = decided.household_no and setup.fiscal_year = decided.fiscal_year '
-             'and setup.period = decided.period',
-     'fields': {'household_no': ['setai_no'], 'fiscal_year': ['soto_nendo'],
-                'assessed_year': ['fuka_nendo'], 'period': ['kibetsu'],
-                'medical_amount': ['iryo_gaku'], 'support_amount': ['shien_gaku'],
-                'care_amount': ['kaigo_gaku'],
-                'assessed_amount': ['iryo_gaku', 'shien_gaku', 'kaigo_gaku'],
-                'due_date': ['nokigen_ymd'], 'demand_date': ['tokusoku_ymd']}},
-    {'table': 'SHUNO', 'source': 'shuno', 'key': 'shuno_id', 'decided': 'int_payments',
-     'decided_key': 'payment_key', 'mart': 'kt040_payments',
-     'join': 'setup.payment_no = decided.payment_id',
-     'fields': {'household_no': ['setai_no'], 'payment_no': ['shuno_id'],
-                'fiscal_year': ['soto_nendo'], 'period': ['kibetsu'], 'paid_date': ['shuno_ymd'],
-                'premium_amount': ['honryo_gaku'], 'late_fee_amount': ['entaikin_gaku'],
-                'payment_method': ['nofu_cd']}},
-    {'table': 'KOSHO_KEIKA', 'source': 'kosho_keika', 'key': 'keika_id',
-     'decided': 'int_negotiations', 'decided_key': 'negotiation_key',
-     'mart': 'kt050_negotiations',
-     'join': 'setup.record_no = decided.negotiation_id',
-     'fields': {'household_no': ['setai_no'], 'record_no': ['keika_id'],
-                'contact_date': ['kosho_ymd'], 'contact_method': ['hoho_cd'],
-                'counterpart': ['aite_cd'], 'collector_code': ['tanto_cd'], 'text': ['naiyo']}},
-    {'table': 'BUNNO_SEIYAKU', 'source': 'bunno_seiyaku', 'key': 'seiyaku_no',
-     'decided': 'int_pledges', 'decided_key': 'pledge_key', 'mart': 'kt060_pledges',
-     'join': 'setup.pledge_no = decided.pledge_id',
-     'fields': {'household_no': ['setai_no'], 'pledge_no': ['seiyaku_no'],
-                'pledge_date': ['seiyaku_ymd'], 'start_month': ['kaishi_ym'],
-                'installments': ['kaisu'], 'monthly_amount': ['getsugaku'],
-                'pledged_amount': ['seiyaku_gaku'], 'status': ['jotai_cd']}},
-    {'table': 'SASHIOSAE', 'source': 'sashiosae', 'key': 'sashiosae_no',
-     'decided': 'int_seizures', 'decided_key': 'seizure_key', 'mart': 'kt070_seizures',
-     'join': 'setup.seizure_no = decided.seizure_id',
-     'fields': {'household_no': ['setai_no'], 'seizure_no': ['sashiosae_no'],
-                'seizure_date': ['sashiosae_ymd'], 'property_type': ['zaisan_cd'],
-                'third_party': ['daisan_saimusha'], 'seized_amount': ['sashiosae_gaku'],
-                'applied_amount': ['juto_gaku'], 'release_date': ['kaijo_ymd']}},
-    {'table': 'SHOBUN', 'source': 'shobun', 'key': 'shobun_no', 'decided': 'int_dispositions',
-     'decided_key': 'disposition_key', 'mart': 'kt080_dispositions',
-     'join': 'setup.disposition_no = decided.disposition_id',
-     'fields': {'household_no': ['setai_no'], 'fiscal_year': ['soto_nendo'],
-                'period': ['kibetsu'], 'disposition_no': ['shobun_no'],
-                'disposition_type': ['shobun_cd'], 'legal_basis': ['konkyo_cd'],
-                'disposition_date': ['shobun_ymd'], 'amount': ['shobun_gaku']}},
-] %}
+{#- The tables, their decision models, keys and setup files: the table registry (var
+    legacy_tables, macros/legacy_tables.sql); how a setup record meets its legacy row: the
+    mart's meta legacy_rows (setup_file_join). Which legacy columns each setup field is
+    made from (setup-layouts.md §8 "source / rule"): its column meta legacy_columns. None:
+    a fixed value or a value computed under §5 (its label says which). The items, types
+    and order come from the layout meta of each mart. #}
+{%- set tables = decided_tables() | selectattr('setup_file') | list %}
 {%- set unsourced = {'record_type': '（固定値）', 'line_no': '（NAIYO の行の番号 §5）'} %}
 
 {#- Per table, the record key and the rows of the two lateral VALUES lists, rendered once
@@ -76,8 +19,9 @@
     X as is, 9 zero-padded, dates YYYYMMDD or YYYYMM, zeros when unset. #}
 {%- set plans = [] %}
 {%- for t in tables %}
-    {%- set meta = layout_meta(t.mart) if execute else {'file_id': '', 'key': []} %}
-    {%- set columns = layout_columns(t.mart) if execute else [] %}
+    {%- set meta = layout_meta(t.setup_file) if execute else {'file_id': '', 'key': []} %}
+    {%- set columns = layout_columns(t.setup_file) if execute else [] %}
+    {%- set join = setup_file_join(t) if execute else {'condition': 'true'} %}
     {%- set keys = [] %}
     {%- for key in meta['key'] %}
         {%- for column in columns if column.name == key %}
@@ -88,7 +32,7 @@
     {%- set pair_rows = [] %}
     {%- set mapped = [] %}
     {%- for column in columns %}
-        {%- set sources = t.fields.get(column.name, []) %}
+        {%- set sources = column.meta.get('legacy_columns', []) %}
         {%- do mapped.extend(sources) %}
         {%- set label = sources | map('upper') | join(' + ') if sources
                         else unsourced.get(column.name, '（計算 §5）') %}
@@ -113,17 +57,16 @@
                                  legacy_value ~ ',', setup_value]) %}
     {%- endfor %}
     {%- set legacy_rows = [] %}
-    {%- set source_columns = graph.sources['source.' ~ project_name ~ '.legacy.' ~ t.source].columns
-                              if execute else {} %}
-    {%- for name, column in source_columns.items() if not name.startswith('_') %}
+    {%- for name, column in t.columns.items() if not name.startswith('_') %}
         {%- set label = column.description.split('（')[0].split('。')[0].split('(')[0] | trim %}
         {%- do legacy_rows.append([(100 + loop.index) ~ ", '" ~ label | replace("'", "''") ~ "', '"
                                    ~ name | upper ~ "',",
                                    'legacy.' ~ name ~ ',', 'true' if name in mapped else 'false']) %}
     {%- endfor %}
-    {%- do plans.append({'order': loop.index, 'table': t.table, 'source': t.source, 'key': t.key,
-                         'decided': t.decided, 'decided_key': t.decided_key, 'mart': t.mart,
-                         'join': t.join, 'file_id': meta['file_id'], 'keys': keys,
+    {%- do plans.append({'order': loop.index, 'table': t.table_name, 'source': t.source,
+                         'key': t.legacy_key or 'setai_no', 'decided': t.decided_by,
+                         'decided_key': t.key, 'mart': t.setup_file,
+                         'join': join.condition, 'file_id': meta['file_id'], 'keys': keys,
                          'pair_rows': pair_rows, 'legacy_rows': legacy_rows}) %}
 {%- endfor %}
 

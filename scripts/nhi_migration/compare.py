@@ -10,11 +10,7 @@ from dataclasses import dataclass
 
 from psycopg2 import sql
 
-from . import db, jst, refused
-
-FIGURES = ("record_count", "arrears_total", "assessed_total", "paid_total", "unpaid_total",
-           "premium_total", "late_fee_total", "negotiation_count", "pledged_total",
-           "seized_total", "applied_total", "amount_total")
+from . import db, dbt_runner, jst, layouts, refused
 
 
 class CompareError(refused.Refused):
@@ -35,29 +31,40 @@ def _marts(round_id: str) -> sql.Identifier:
     return sql.Identifier(db.schema_name(round_id, "marts"))
 
 
+def _project(round_id: str) -> layouts.Project:
+    manifest = dbt_runner.target_dir(round_id) / "manifest.json"
+    if not manifest.is_file():
+        raise CompareError(f"round {round_id} has not been built here: run it first")
+    return layouts.read_project(manifest)
+
+
 def compare(from_round: str, to_round: str) -> Comparison:
+    # the figures of file_totals and the households' file, as the project declares them
+    project = _project(to_round)
+    figures = tuple(column for column, _ in project.control_headers)
+    households = sql.Identifier(project.households.model)
     with db.connect() as connection, connection.cursor() as cursor:
         for round_id in (from_round, to_round):
             cursor.execute("select 1 from information_schema.tables where table_schema = %s "
-                           "and table_name = 'kt010_households'",
-                           (db.schema_name(round_id, "marts"),))
+                           "and table_name = %s",
+                           (db.schema_name(round_id, "marts"), project.households.model))
             if cursor.fetchone() is None:
                 raise CompareError(f"round {round_id} has not been built here: run it first")
         totals: dict[tuple[str, str], list[int | None]] = {}
         for index, round_id in enumerate((from_round, to_round)):
             cursor.execute(sql.SQL("select file_id, {} from {}.file_totals").format(
-                sql.SQL(", ").join(sql.Identifier(f) for f in FIGURES), _marts(round_id)))
+                sql.SQL(", ").join(sql.Identifier(f) for f in figures), _marts(round_id)))
             for row in cursor.fetchall():
-                for figure, value in zip(FIGURES, row[1:], strict=True):
+                for figure, value in zip(figures, row[1:], strict=True):
                     if value is not None:
                         totals.setdefault((row[0], figure), [None, None])[index] = value
         cursor.execute(sql.SQL(
-            "(select household_no, 'added' from {to}.kt010_households except "
-            "select household_no, 'added' from {frm}.kt010_households) "
+            "(select household_no, 'added' from {to}.{households} except "
+            "select household_no, 'added' from {frm}.{households}) "
             "union all "
-            "(select household_no, 'removed' from {frm}.kt010_households except "
-            "select household_no, 'removed' from {to}.kt010_households) order by 2, 1"
-        ).format(to=_marts(to_round), frm=_marts(from_round)))
+            "(select household_no, 'removed' from {frm}.{households} except "
+            "select household_no, 'removed' from {to}.{households}) order by 2, 1"
+        ).format(to=_marts(to_round), frm=_marts(from_round), households=households))
         changes = cursor.fetchall()
         categories: dict[str, list[int]] = {}
         for index, round_id in enumerate((from_round, to_round)):

@@ -6,12 +6,13 @@ loader and the generator read them from there.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 
 import yaml
 
-from .paths import SOURCES_YML
+from .paths import PROJECT_DIR, SOURCES_YML
 
 PROVENANCE_COLUMNS = ("_source_file", "_source_line")
 CONTROL_TABLE = "control"
@@ -61,6 +62,27 @@ def tables() -> tuple[LegacyTable, ...]:
             )
         )
     return tuple(result)
+
+
+@dataclass(frozen=True)
+class AmountRule:
+    """AMT (legacy-extract.md §2), from dbt_project.yml's var legacy_amount: the one
+    statement of the rule, which the staging macros (parse_amount, amount_as_dumped) read
+    too."""
+
+    pattern: re.Pattern[str]  # an integer as dumped: what _CONTROL's totals count
+    max_digits: int  # the most digits a migrated amount may have; longer is INVALID_VALUE
+
+    def as_dumped(self, text: str) -> int:
+        """The amount as the control totals count it: any integer; empty or unreadable 0."""
+        return int(text) if self.pattern.fullmatch(text) else 0
+
+
+@cache
+def amount_rule() -> AmountRule:
+    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    rule = project["vars"]["legacy_amount"]
+    return AmountRule(pattern=re.compile(rule["pattern"]), max_digits=int(rule["max_digits"]))
 
 
 def data_tables() -> tuple[LegacyTable, ...]:

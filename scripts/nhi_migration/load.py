@@ -37,7 +37,7 @@ _NOT_CP932 = re.compile("[\u0080\uf8f0-\uf8f3]")
 # every other one), but no PostgreSQL text can hold U+0000: it is carried as U+001A
 # (SUB, ASCII's own "substitute"), a control character that every rule treats alike.
 NUL_STAND_IN = "\x1a"
-_AMOUNT = re.compile(r"-?[0-9]+")
+_AMOUNT = legacy.amount_rule().pattern  # any length: _CONTROL sums amounts as dumped
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 

@@ -38,8 +38,8 @@ def _numeric_fields(layout: layouts.Layout) -> list[layouts.Field]:
     return [f for f in layout.fields if f.type in ("9", "S9") and f.data_type != "date"]
 
 
-def _query(layout: layouts.Layout, field: layouts.Field, source: layouts.LegacyRows,
-           relations: dict[str, str]) -> sql.Composable:
+def _query(layout: layouts.Layout, source: layouts.LegacyRows, relations: dict[str, str],
+           misfit: str) -> sql.Composable:
     keys = sorted({mart for mart, _ in source.on})
     join = sql.SQL(" and ").join(
         sql.SQL("offending.{} = source.{}").format(sql.Identifier(mart), sql.Identifier(model))
@@ -51,7 +51,7 @@ def _query(layout: layouts.Layout, field: layouts.Field, source: layouts.LegacyR
         "where source.outcome = 'MIGRATED' order by source.source_line"
     ).format(keys=sql.SQL(", ").join(map(sql.Identifier, keys)),
              mart=sql.SQL(layout.relation),
-             condition=sql.SQL(validate.field_misfit(field)),
+             condition=sql.SQL(misfit),
              id=sql.Identifier(source.id), model=sql.SQL(relations[source.model]),
              join=join)
 
@@ -59,15 +59,17 @@ def _query(layout: layouts.Layout, field: layouts.Field, source: layouts.LegacyR
 def find(project: layouts.Project) -> list[Offence]:
     """Every legacy row behind a value that does not fit its 9(n)/S9(n) field."""
     offences: list[Offence] = []
+    rules = validate.field_rules(project)
     with db.connect() as connection, connection.cursor() as cursor:
         for layout in project.layouts:
             for field in _numeric_fields(layout):
+                misfit = rules[(layout.file_id, field.name)]
                 cursor.execute(sql.SQL("select exists (select 1 from {} where {})").format(
-                    sql.SQL(layout.relation), sql.SQL(validate.field_misfit(field))))
+                    sql.SQL(layout.relation), sql.SQL(misfit)))
                 if not db.fetch_one(cursor)[0]:
                     continue
                 for source in layout.legacy_rows:
-                    cursor.execute(_query(layout, field, source, project.relations))
+                    cursor.execute(_query(layout, source, project.relations, misfit))
                     offences += [Offence(layout.file_id, field.name, field.item,
                                          f"{field.type}({field.width})", source.table,
                                          source.key, legacy_id, line)

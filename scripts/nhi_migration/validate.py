@@ -9,7 +9,8 @@ staff as one Japanese page that needs no network (validation_report.py), in plac
 GX's Data Docs, which load their scripts from a CDN.
 
 Privacy: every result is BOOLEAN_ONLY (no row values), the row queries select only a
-constant, GX's usage statistics are off, and the staff report holds descriptions, pass or
+constant and a guard refuses one that would select a column tagged personal in the
+project's YAML (guard_row_queries), GX's usage statistics are off, and the staff report holds descriptions, pass or
 fail and counts only.
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,21 +30,10 @@ os.environ["GX_ANALYTICS_ENABLED"] = "False"  # whatever the user's own setting 
 
 from psycopg2 import sql  # noqa: E402
 
-from . import db, layouts, validation_report  # noqa: E402
+from . import db, layouts, refused, validation_report  # noqa: E402
 
 RESULT_FORMAT = {"result_format": "BOOLEAN_ONLY"}
 GX_URL_VARIABLE = "NHI_GX_CONNECTION"
-# Legacy table whose migrated rows each setup file holds (setup-layouts.md §6, §8).
-FILE_SOURCES = {
-    "KT010": ("SETAI", "record_count"),
-    "KT020": ("KOJIN", "record_count"),
-    "KT030": ("CHOTEI", "record_count"),
-    "KT040": ("SHUNO", "record_count"),
-    "KT050": ("KOSHO_KEIKA", "negotiation_count"),
-    "KT060": ("BUNNO_SEIYAKU", "record_count"),
-    "KT070": ("SASHIOSAE", "record_count"),
-    "KT080": ("SHOBUN", "record_count"),
-}
 
 
 @dataclass(frozen=True)
@@ -85,6 +76,34 @@ class RoundFacts:
     dbt_invocation_id: str
 
 
+class PersonalDataInQuery(refused.Refused):
+    """A row query of the gate would select a column tagged personal (column names only)."""
+
+
+_SELECT_LIST = re.compile(r"\s*select\s+(?P<list>.*?)\s+from\s", re.IGNORECASE | re.DOTALL)
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\*")
+
+
+def guard_row_queries(checks: list[Check], personal_names: frozenset[str]) -> None:
+    """Row queries must never select personal values: GX fetches the rows an
+    UnexpectedRowsExpectation's query returns, so what it selects is what a result format
+    other than BOOLEAN_ONLY would keep. Each query's select list may name no column tagged
+    ``meta: {personal: true}`` anywhere in the project (layouts.personal_columns) and no
+    ``*``; the gate's own queries select the constant 1."""
+    for check in checks:
+        query = check.arguments.get("unexpected_rows_query")
+        if query is None:
+            continue
+        match = _SELECT_LIST.match(query)
+        words = set(_WORD.findall(match.group("list"))) if match else {"*"}
+        selected = sorted(w for w in words if w == "*" or w.lower() in personal_names)
+        if selected:
+            raise PersonalDataInQuery(
+                f"the validation gate's row query of {check.asset} would select "
+                f"{', '.join(selected)} (personal data, or every column); "
+                "a row query selects a constant (validate.py)")
+
+
 def round_facts(project: layouts.Project) -> RoundFacts:
     with db.connect() as connection, connection.cursor() as cursor:
         cursor.execute(sql.SQL(
@@ -103,22 +122,25 @@ def _code_sets(seeds_schema: str) -> dict[str, list[str]]:
     return {kind: sorted(codes) for kind, codes in sets.items()}
 
 
-def field_misfit(f: layouts.Field) -> str:
-    """SQL condition true for a value that does not fit its field (no braces: GX formats).
+FieldRules = dict[tuple[str, str], str]  # (file_id, field) -> SQL true for a misfit
 
-    The one statement of §2's field rules for checking: the gate's expectations and the
-    refusal that names the legacy rows behind a misfit (overflow.py) both use it."""
-    column = f'"{f.name}"'
-    if f.type == "X":
-        return (f"char_length(coalesce({column}, '')) > {f.width} "
-                f"or coalesce({column}, '') ~ '[^\\x20-\\x7E]'")
-    if f.type == "N":
-        return f"octet_length(convert_to(coalesce({column}, ''), 'SJIS')) > {f.width}"
-    if f.data_type == "date":
-        return f"{column} < date '1868-01-01' or {column} > date '9999-12-31'"
-    if f.type == "S9":
-        return f"abs({column}) > {10 ** (f.width - 1) - 1}"
-    return f"{column} < 0 or {column} > {10 ** f.width - 1}"
+
+def field_rules(project: layouts.Project) -> FieldRules:
+    """§2's field rules for this build: for each layout field, the SQL condition true for
+    a value that does not fit it (no braces: GX formats its queries), as the view
+    layout_field_rules holds them. The macro layout_field_misfit writes them there and in
+    the record builder: this module and overflow.py keep no copy. A field without a rule
+    stops the gate (a view from another build)."""
+    with db.connect() as connection, connection.cursor() as cursor:
+        cursor.execute(sql.SQL("select file_id, field_name, misfit_condition from {}").format(
+            sql.SQL(project.relations["layout_field_rules"])))
+        rules: FieldRules = {(file_id, name): condition
+                             for file_id, name, condition in cursor.fetchall()}
+    missing = [f"{layout.file_id}.{f.name}" for layout in project.layouts for f in layout.fields
+               if (layout.file_id, f.name) not in rules]
+    if missing:
+        raise ValueError("layout_field_rules has no rule for " + ", ".join(missing))
+    return rules
 
 
 def _row_condition(check: Check) -> str | None:
@@ -176,7 +198,7 @@ def failing_parts(check: Check) -> list[str]:
 
 
 def build_checks(project: layouts.Project, arguments: RoundFacts,
-                 code_sets: dict[str, list[str]]) -> list[Check]:
+                 code_sets: dict[str, list[str]], rules: FieldRules) -> list[Check]:
     """Every question of the gate, one Check each (run_gate shares the scans)."""
     checks: list[Check] = []
     for layout in project.layouts:
@@ -206,7 +228,8 @@ def build_checks(project: layouts.Project, arguments: RoundFacts,
             checks.append(Check(
                 fid, f"{fid}.{f.name}（{f.item}）が {f.type}({f.width}) に収まる（{kind}、§2）",
                 "UnexpectedRowsExpectation",
-                {"unexpected_rows_query": f"select 1 from {{batch}} where {field_misfit(f)}"}))
+                {"unexpected_rows_query":
+                 f"select 1 from {{batch}} where {rules[(fid, f.name)]}"}))
             if f.type == "N" and arguments.is_production:
                 checks.append(Check(
                     fid, f"本番回次：{fid}.{f.name}（{f.item}）に未登録の外字（〓）がない（§4）",
@@ -264,11 +287,15 @@ def _cross_checks(project: layouts.Project, arguments: RoundFacts) -> list[Check
         return (f"(select a.control_value - a.excluded from {rel['accounting']} as a "
                 f"where a.table_name = '{table}' and a.measure = '{measure}')")
 
-    for fid, (table, figure) in FILE_SOURCES.items():
+    # each setup file holds the migrated rows of one legacy table (the table registry)
+    for table in project.tables:
+        if table.setup_file is None:
+            continue
+        fid = project.layout_of(table.setup_file).file_id
         rows_check(
-            f"{fid} の件数 = {table} の抽出件数表の件数 − 除外した件数（§6）",
+            f"{fid} の件数 = {table.table_name} の抽出件数表の件数 − 除外した件数（§6）",
             f"select 1 from {rel['file_totals']} as t where t.file_id = '{fid}' "
-            f"and t.{figure} is distinct from {control_net(table, 'RECORDS')}")
+            f"and t.{table.counted_by} is distinct from {control_net(table.table_name, 'RECORDS')}")
     rows_check(
         "KT040 の保険料額合計 = SHUNO の抽出件数表の金額 − 除外した金額（§6）",
         f"select 1 from {rel['file_totals']} as t where t.file_id = 'KT040' "
@@ -302,7 +329,9 @@ def run_gate(project: layouts.Project, arguments: RoundFacts, gx_dir: Path,
 
     marts_schema = project.layouts[0].schema
     seeds_schema = marts_schema.rsplit("_", 1)[0] + "_seeds"
-    checks = shared_scans(build_checks(project, arguments, _code_sets(seeds_schema)), project)
+    checks = shared_scans(build_checks(project, arguments, _code_sets(seeds_schema),
+                                       field_rules(project)), project)
+    guard_row_queries(checks, project.personal_names)
     if gx_dir.exists():
         shutil.rmtree(gx_dir)
     gx_dir.mkdir(parents=True, mode=0o700)
@@ -345,7 +374,8 @@ def run_gate(project: layouts.Project, arguments: RoundFacts, gx_dir: Path,
                 report.failed.append("an expectation without its configuration")
     relations = {name: f'"{schema}"."{table}"' for name, (schema, table) in assets.items()}
     shared = {check.description: check.parts for check in checks if check.parts}
-    report.page = validation_report.write(gx_dir, arguments, result, relations, shared)
+    titles = {layout.file_id: layout.label for layout in project.layouts}
+    report.page = validation_report.write(gx_dir, arguments, result, relations, shared, titles)
     return report
 
 

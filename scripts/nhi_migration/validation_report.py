@@ -31,14 +31,10 @@ if TYPE_CHECKING:
 
 PAGE_NAME = "validation-report.html"
 JST = ZoneInfo("Asia/Tokyo")
-# setup-layouts.md §8; the ROUND suite checks across files.
-TITLES = {
-    "KT010": "滞納世帯", "KT020": "世帯員", "KT030": "期別調定", "KT040": "収納履歴",
-    "KT050": "交渉経過", "KT060": "分納誓約", "KT070": "差押",
-    "KT080": "執行停止・不納欠損",
-    "ROUND": "回次全体（ファイル間の突合・回次の指定）",
-}
+# A setup file's suite is titled with the file's label (its mart's meta); the ROUND
+# suite checks across files.
 ROUND_SUITE = "ROUND"
+ROUND_TITLE = "回次全体（ファイル間の突合・回次の指定）"
 
 
 @dataclass(frozen=True)
@@ -58,6 +54,7 @@ class SuiteResult:
     name: str
     rows: int | None  # rows of the table checked; None for the ROUND suite
     lines: tuple[Line, ...]
+    label: str = ""  # the setup file's Japanese name (layouts.Layout.label)
 
     @property
     def failed(self) -> int:
@@ -65,7 +62,7 @@ class SuiteResult:
 
     @property
     def title(self) -> str:
-        return TITLES.get(self.name, self.name)
+        return ROUND_TITLE if self.name == ROUND_SUITE else self.label or self.name
 
     @property
     def heading(self) -> str:
@@ -136,13 +133,16 @@ def _part_lines(cursor: Any, relation: str, parts: Sequence[tuple[str, str]],
 
 
 def collect(result: CheckpointResult, relations: Mapping[str, str],
-            parts: Mapping[str, Sequence[tuple[str, str]]] | None = None) -> list[SuiteResult]:
+            parts: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+            titles: Mapping[str, str] | None = None) -> list[SuiteResult]:
     """Each suite's expectations in words with their status and counts.
 
     ``relations`` maps a suite to the table it checked; the ROUND suite, which checks
     across the round's tables, is given no row count. ``parts`` maps the description of a
-    shared scan (validate.shared_scans) to its questions, each shown on its own line."""
+    shared scan (validate.shared_scans) to its questions, each shown on its own line.
+    ``titles`` maps a suite (a file id) to the file's label."""
     parts = parts or {}
+    titles = titles or {}
     order = {expectation.id: index
              for definition in result.checkpoint_config.validation_definitions
              for index, expectation in enumerate(definition.suite.expectations)}
@@ -176,7 +176,7 @@ def collect(result: CheckpointResult, relations: Mapping[str, str],
                                   expectation=config.type, success=success,
                                   observed=observed))
             lines.sort(key=lambda line: line.success)  # stable: failed first, else in order
-            suites.append(SuiteResult(name, rows, tuple(lines)))
+            suites.append(SuiteResult(name, rows, tuple(lines), titles.get(name, "")))
     suites.sort(key=lambda s: (s.failed == 0, s.name == ROUND_SUITE, s.name))
     return suites
 
@@ -288,10 +288,12 @@ def render(facts: RoundFacts, run_time: dt.datetime, suites: list[SuiteResult]) 
 
 def write(gx_dir: Path, facts: RoundFacts, result: CheckpointResult,
           relations: Mapping[str, str],
-          parts: Mapping[str, Sequence[tuple[str, str]]] | None = None) -> Path:
+          parts: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+          titles: Mapping[str, str] | None = None) -> Path:
     """Write the report for this checkpoint run into ``gx_dir``; return its path."""
     page = page_path(gx_dir)
-    page.write_text(render(facts, result.run_id.run_time, collect(result, relations, parts)),
+    page.write_text(render(facts, result.run_id.run_time,
+                           collect(result, relations, parts, titles)),
                     encoding="utf-8")
     page.chmod(0o600)
     return page

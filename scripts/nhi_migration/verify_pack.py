@@ -26,7 +26,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 from psycopg2 import sql
 
-from . import db, pgcluster
+from . import db, dbt_runner, layouts, pgcluster
 
 FETCH_ROWS = 5_000  # rows per round trip of the server-side cursor
 
@@ -85,8 +85,23 @@ def staff_connection() -> psycopg2.extensions.connection:
                             application_name="nhi-verify-pack")
 
 
+def personal_items(project: layouts.Project) -> list[str]:
+    """The workbook's values that are personal data, in words, from the tags in the
+    project's YAML (meta: {personal: true}, read from the round's manifest): each setup
+    file's items, then each legacy table's columns. The 概要 sheet names them for staff:
+    these are the values only staff see, and that the erasure must remove."""
+    lines = [f"{layout.file_id}：" + "、".join(f.item for f in layout.fields if f.personal)
+             for layout in project.layouts if any(f.personal for f in layout.fields)]
+    lines += [f"旧 {name.split('.', 1)[1].upper()}：" + "、".join(c.upper() for c in columns)
+              for name, columns in project.personal.items() if name.startswith("legacy.")]
+    return lines
+
+
 def write_pack(round_id: str, out: Path, progress: Callable[[str], None]) -> tuple[int, int]:
     """Write the workbook; return (households, rows of the 照合 sheet)."""
+    manifest = dbt_runner.target_dir(round_id) / "manifest.json"
+    personal = (personal_items(layouts.read_project(manifest)) if manifest.is_file()
+                else ["（この回次の build の manifest.json がないので一覧を出せません）"])
     views = sql.Identifier(f"{round_id.lower()}_verification")
     marts = sql.Identifier(f"{round_id.lower()}_marts")
     workbook = Workbook(write_only=True)
@@ -145,7 +160,7 @@ def write_pack(round_id: str, out: Path, progress: Callable[[str], None]) -> tup
         connection.rollback()
     finally:
         connection.close()
-    for line in _overview(parameters, rule, summary, households, pairs, exceptions):
+    for line in _overview(parameters, rule, summary, households, pairs, exceptions, personal):
         overview.append(line)
     out.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     part = out.with_name(out.name + ".part")
@@ -226,7 +241,7 @@ def _cell(sheet: WriteOnlyWorksheet, value: object) -> object:
 
 
 def _overview(parameters: tuple, rule: tuple, summary: Iterable[tuple], households: int,
-              pairs: int, exceptions: int) -> list[list[object]]:
+              pairs: int, exceptions: int, personal: Sequence[str] = ()) -> list[list[object]]:
     """The 概要 sheet: round, 基準日, counts and the sampling rule in words."""
     round_id, as_of, expected = parameters
     seed, sample_size, exception_sample_size = rule
@@ -268,5 +283,9 @@ def _overview(parameters: tuple, rule: tuple, summary: Iterable[tuple], househol
              "移行した旧行でもどの項目にも使わない旧の列（SAKUJO_FLG、CHOTEI_GAKU など）は項目の後に載せる。"],
         ["", "例外：選んだ世帯の例外（EXCEPTIONS.csv の行）。"],
         ["", "確認：確かめた人が印を付ける列。見出し行で絞り込めます。"],
+        [],
+        ["個人情報", "このブックで個人情報にあたる値（区職員だけが見る値。モデルの YAML で "
+                     "meta: {personal: true} とした項目と旧列）："],
     ]
+    rows += [["", line] for line in personal]
     return rows

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
+import fcntl
 import io
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -44,6 +47,29 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["NHI_AUDIT_LOG"] = str(audit_dir / f"audit-{os.getpid()}.jsonl")
 
 
+_editing_project = False
+
+
+@contextlib.contextmanager
+def project_files_in_use(exclusive: bool = False) -> Iterator[None]:
+    """The pytest-xdist workers share the checkout. A test that edits one of its files
+    (the gaiji map, as staff would) holds this lock exclusively for as long as the edit
+    lasts; every command a test runs holds it shared, so no round of another worker reads
+    the edited file."""
+    global _editing_project
+    if _editing_project:  # this test holds it exclusively: its own commands go ahead
+        yield
+        return
+    paths.LOCAL_DIR.mkdir(parents=True, exist_ok=True)
+    with open(paths.LOCAL_DIR / "test-project-files.lock", "a", encoding="ascii") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        _editing_project = exclusive
+        try:
+            yield
+        finally:
+            _editing_project = False
+
+
 def run_cli(*args: str, env: dict[str, str] | None = None,
             operator: str | None = VENDOR) -> subprocess.CompletedProcess[str]:
     """Run scripts/migrate.py as a user would (a vendor handler unless told otherwise)."""
@@ -51,9 +77,10 @@ def run_cli(*args: str, env: dict[str, str] | None = None,
     if operator and arguments and arguments[0] in handlers.PERSONAL_DATA_COMMANDS \
             and "--operator" not in arguments:
         arguments += ["--operator", operator]
-    return subprocess.run([sys.executable, str(SCRIPTS / "migrate.py"), *arguments],
-                          capture_output=True, text=True, env=env or dict(os.environ),
-                          check=False)
+    with project_files_in_use():
+        return subprocess.run([sys.executable, str(SCRIPTS / "migrate.py"), *arguments],
+                              capture_output=True, text=True, env=env or dict(os.environ),
+                              check=False)
 
 
 def rewrite_csv(path: Path, edit: Callable[[list[list[str]]], None]) -> None:
@@ -96,17 +123,35 @@ def make_extract(folder: Path, households: int = 200, seed: int = 11,
     return folder
 
 
+def shared_extract(tmp_path_factory: pytest.TempPathFactory, name: str, households: int,
+                   seed: int) -> Path:
+    """An extract generated once per test session, whichever pytest-xdist worker asks
+    first (the others wait for it): the generator is deterministic and tests only read
+    it (a test that damages an extract copies it first)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the session's folder, shared by its workers
+    folder, done = root / f"shared-{name}", root / f"shared-{name}.done"
+    with open(root / f"shared-{name}.lock", "w", encoding="ascii") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            make_extract(folder / "extract", households=households, seed=seed)
+            done.touch()
+    return folder / "extract"
+
+
 @pytest.fixture(scope="session")
 def small_extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """2,000 households: small, yet every dirty pattern occurs."""
-    return make_extract(tmp_path_factory.mktemp("small") / "extract", households=2000)
+    return shared_extract(tmp_path_factory, "small", households=2000, seed=11)
 
 
 @pytest.fixture(scope="session")
 def default_extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The default extract: 46,565 in-scope households as of 2017-11-10."""
-    return make_extract(tmp_path_factory.mktemp("default") / "extract",
-                        households=generate.DEFAULT_HOUSEHOLDS, seed=generate.DEFAULT_SEED)
+    return shared_extract(tmp_path_factory, "default", households=generate.DEFAULT_HOUSEHOLDS,
+                          seed=generate.DEFAULT_SEED)
 
 
 @pytest.fixture()

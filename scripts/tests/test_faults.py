@@ -31,7 +31,15 @@ import pytest
 from nhi_migration import audit, db, paths, pgcluster, seeds
 from nhi_migration import cli as migrate
 
-from conftest import SCRIPTS, VENDOR, drop_round_schemas, make_extract, rewrite_csv, run_cli
+from conftest import (
+    SCRIPTS,
+    VENDOR,
+    drop_round_schemas,
+    make_extract,
+    project_files_in_use,
+    rewrite_csv,
+    run_cli,
+)
 from test_round import PLANTED_FORMS, plant_personal_data
 
 AS_OF = "2017-11-10"
@@ -380,9 +388,12 @@ def test_a_handlers_file_of_the_wrong_shape_is_one_line(document: str, needle: s
 @pytest.fixture()
 def gaiji_map() -> Iterator[Path]:
     """The project's gaiji map, restored after the test has edited it as staff would."""
-    original = seeds.GAIJI_MAP.read_bytes()
-    yield seeds.GAIJI_MAP
-    seeds.GAIJI_MAP.write_bytes(original)
+    with project_files_in_use(exclusive=True):  # no other worker's round reads the edit
+        original = seeds.GAIJI_MAP.read_bytes()
+        try:
+            yield seeds.GAIJI_MAP
+        finally:
+            seeds.GAIJI_MAP.write_bytes(original)
 
 
 @pytest.mark.parametrize(("edit", "needles"), [
@@ -512,11 +523,11 @@ class Running:
     """The CLI in its own process group (as a terminal runs it); its output is drained
     by a thread, so that a full pipe never stops it."""
 
-    def __init__(self, *arguments: str) -> None:
+    def __init__(self, *arguments: str, env: dict[str, str] | None = None) -> None:
         self.process = subprocess.Popen(
             [sys.executable, str(SCRIPTS / "migrate.py"), *arguments, "--operator", VENDOR],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            start_new_session=True)
+            start_new_session=True, env=env)
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._drain, daemon=True)
         self._reader.start()
@@ -580,28 +591,36 @@ def test_kill_9_during_load_build_and_export_then_the_next_run_is_byte_identical
 
 
 def test_the_server_stopping_mid_build_says_so_and_a_rerun_is_safe(
-        baseline: dict[str, str]) -> None:
-    cluster = db.embedded_cluster()
-    if cluster is None or pgcluster.external_server_configured():
+        extract: Path, tmp_path: Path) -> None:
+    if pgcluster.external_server_configured():
         pytest.skip("a server of one's own is configured: the test does not stop it")
-    running = Running("build", "--round", ROUND, "--as-of", AS_OF,
-                      "--expected-households", str(HOUSEHOLDS))
+    # A cluster of its own (its own NHI_LOCAL_DIR): the suite's, which other tests use at
+    # the same time, keeps running.
+    env = {**os.environ, "NHI_LOCAL_DIR": str(tmp_path / "local")}
+    for name in ("PGHOST", "PGPORT", "PGUSER", "PGDATABASE"):
+        env.pop(name, None)
     try:
+        loaded = run_cli("load", "--input", str(extract), "--round", ROUND, env=env)
+        assert loaded.returncode == 0, loaded.stderr
+        running = Running("build", "--round", ROUND, "--as-of", AS_OF,
+                          "--expected-households", str(HOUSEHOLDS), env=env)
         running.wait_for(" OK created ")
-        cluster.stop()
+        stopped = run_cli("db", "stop", env=env)
+        assert stopped.returncode == 0, stopped.stderr
         output = running.finish()
+        refusal = [line for line in output.splitlines() if line.startswith("REFUSED: ")]
+        assert running.process.returncode == 1 and len(refusal) == 1, output[-3000:]
+        assert "the database server stopped or cannot be reached" in refusal[0]
+        assert "rerun the round: rerunning is safe" in refusal[0]
+        assert "Traceback" not in output
+        assert [form for form in PLANTED_FORMS if form in output] == []
+        last = json.loads(audit.log_path().read_text(encoding="utf-8").splitlines()[-1])
+        assert last["command"] == "build" and last["reason"] == refusal[0][len("REFUSED: "):]
+        rerun = run_cli("build", "--round", ROUND, "--as-of", AS_OF,
+                        "--expected-households", str(HOUSEHOLDS), env=env)
+        assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr
     finally:
-        cluster.start()
-    refusal = [line for line in output.splitlines() if line.startswith("REFUSED: ")]
-    assert running.process.returncode == 1 and len(refusal) == 1, output[-3000:]
-    assert "the database server stopped or cannot be reached" in refusal[0]
-    assert "rerun the round: rerunning is safe" in refusal[0]
-    assert "Traceback" not in output
-    assert [form for form in PLANTED_FORMS if form in output] == []
-    last = json.loads(audit.log_path().read_text(encoding="utf-8").splitlines()[-1])
-    assert last["command"] == "build" and last["reason"] == refusal[0][len("REFUSED: "):]
-    with db.connect() as connection, connection.cursor() as cursor:
-        cursor.execute("select 1")
+        run_cli("db", "destroy", "--operator", "V900", "--yes", env=env, operator=None)
 
 
 def test_two_rounds_at_once_on_one_cluster_and_one_round_twice_is_refused(

@@ -17,12 +17,20 @@ import psycopg2
 import pytest
 from openpyxl import load_workbook
 
-from nhi_migration import audit, db, erase, paths, pgcluster
+from nhi_migration import audit, db, erase, layouts, paths, pgcluster, validate, verify_pack
 from nhi_migration import cli as migrate
 from nhi_migration.steps import build
 
 from conftest import drop_round_schemas, make_extract, run_cli
-from test_round import PLANTED, PLANTED_FORMS, files_mentioning, plant_personal_data
+from test_round import (
+    PLANTED,
+    PLANTED_FORMS,
+    files_mentioning,
+    personal_values,
+    plant_personal_data,
+    project_of,
+    tagged_text_columns,
+)
 
 AS_OF = "2017-11-10"
 STAFF = "W101"
@@ -227,14 +235,22 @@ def test_planted_personal_data_reaches_no_vendor_output(rounds, tmp_path):
         result = run_cli(*arguments, operator=operator)
         assert result.returncode == 0, result.stdout[-2000:] + result.stderr
         outputs.append(result.stdout + result.stderr)
+    # What to look for: the planted forms, and every value of every text column the
+    # round's manifest tags personal (meta: {personal: true}), as the models hold it.
+    values = personal_values("PYPRV1")
+    marts = {f"{layout.model}.{f.name}" for layout in project_of("PYPRV1").layouts
+             for f in layout.fields if f.personal and f.data_type == "text"}
+    assert marts and marts <= values.keys()
+    assert [column for column in sorted(marts) if not values[column]] == []  # planted there
+    forms = PLANTED_FORMS + sorted(set().union(*values.values()))
     for output in outputs:
-        assert [form for form in PLANTED_FORMS if form in output] == []
+        assert [form for form in forms if form in output] == []
     files = vendor_visible_files("PYPRV1", package)
     assert len(files) > 100  # dbt target and logs, GX results, receipts, audit log …
     hits = []
     for path in files:
         data = path.read_bytes()
-        for form in PLANTED_FORMS:
+        for form in forms:
             for encoding in ("utf-8", "cp932"):
                 if form.encode(encoding) in data:
                     hits.append(f"{path}: {form}")
@@ -356,3 +372,96 @@ def test_dbt_output_keeps_its_own_lines_and_withholds_the_databases_words():
     text = "\n".join(shown)
     assert PLANTED["address"] not in text and PLANTED["phone"] not in text
     assert "int_amounts (models/x.sql)" in text and "Done. PASS=1" in text and "withheld" in text
+
+
+# --- personal-data tags (meta: {personal: true}), read from the manifest ------------------
+def small_manifest(tagged: set[str]) -> dict:
+    """A manifest of one layout mart, file_totals and one source; the columns named in
+    ``tagged`` carry meta: {personal: true}."""
+    def column(name: str, layout: dict | None = None) -> dict:
+        meta = dict(layout or {})
+        if name in tagged:
+            meta["personal"] = True
+        return {"name": name, "data_type": "text", "meta": meta}
+
+    def model(name: str, meta: dict, columns: dict) -> dict:
+        return {"name": name, "resource_type": "model", "package_name": "nhi_migration",
+                "schema": "pytag_marts", "alias": name, "meta": meta, "columns": columns,
+                "checksum": {"checksum": name}}
+
+    fields = {"household_no": {"item": "世帯番号", "type": "X", "width": 10, "position": 1},
+              "address": {"item": "住所", "type": "N", "width": 80, "position": 11},
+              "postal_code": {"item": "郵便番号", "type": "X", "width": 7, "position": 91}}
+    return {
+        "metadata": {"dbt_version": "1.11"},
+        "nodes": {
+            "model.nhi_migration.kt010_households": model(
+                "kt010_households", {"file_id": "KT010", "record_length": 97,
+                                     "key": ["household_no"], "trailer": []},
+                {name: column(name, meta) for name, meta in fields.items()}),
+            "model.nhi_migration.file_totals": model("file_totals", {}, {}),
+        },
+        "sources": {"source.nhi_migration.legacy.setai": {
+            "name": "setai", "source_name": "legacy", "package_name": "nhi_migration",
+            "meta": {"key": ["setai_no"], "japanese": "世帯"},
+            "columns": {name: column(name) for name in ("setai_no", "jusho", "yubin_no")}}},
+    }
+
+
+def project_from(manifest: dict, tmp_path: Path) -> layouts.Project:
+    """The project of ``manifest``, its table registry the one table the manifest has."""
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "dbt_project.yml").write_text(
+        "vars:\n  legacy_tables:\n    - {source: setai, decided_by: int_households, "
+        "key: household_no, setup_file: kt010_households}\n", encoding="utf-8")
+    return layouts.read_project(path, project_dir=tmp_path)
+
+
+def test_a_column_newly_tagged_personal_is_read_from_the_manifest(tmp_path):
+    project = project_from(small_manifest({"address", "jusho"}), tmp_path)
+    assert project.personal == {"kt010_households": ("address",), "legacy.setai": ("jusho",)}
+    assert [f.name for f in project.layouts[0].fields if f.personal] == ["address"]
+    # tag the postal code (and YUBIN_NO): every reader of the tag sees it, nothing else changes
+    tagged = project_from(small_manifest({"address", "jusho", "postal_code", "yubin_no"}),
+                          tmp_path)
+    assert tagged.personal == {"kt010_households": ("address", "postal_code"),
+                               "legacy.setai": ("jusho", "yubin_no")}
+    assert tagged.personal_names == {"address", "postal_code", "jusho", "yubin_no"}
+    # the staff workbook's list of personal values (概要)
+    assert verify_pack.personal_items(project) == ["KT010：住所", "旧 SETAI：JUSHO"]
+    assert verify_pack.personal_items(tagged) == ["KT010：住所、郵便番号",
+                                                  "旧 SETAI：JUSHO、YUBIN_NO"]
+    # the planted-data tests' list of columns to look for
+    assert tagged_text_columns(project) == [('"pytag_marts"."kt010_households"', "address")]
+    assert tagged_text_columns(tagged) == [('"pytag_marts"."kt010_households"', "address"),
+                                           ('"pytag_marts"."kt010_households"', "postal_code")]
+
+
+def test_the_gates_row_query_guard_refuses_a_query_selecting_a_tagged_column(tmp_path):
+    def row_check(query: str) -> validate.Check:
+        return validate.Check("KT010", "a question", "UnexpectedRowsExpectation",
+                              {"unexpected_rows_query": query})
+
+    constant = row_check('select 1 from {batch} where "postal_code" is null')
+    postal = row_check('select "postal_code", 1 from {batch} where "postal_code" is null')
+    address = row_check('select household_no, ADDRESS from {batch} where false')
+    everything = row_check("select * from {batch} where false")
+    project = project_from(small_manifest({"address"}), tmp_path)
+    validate.guard_row_queries([constant, postal], project.personal_names)
+    for check in (address, everything):
+        with pytest.raises(validate.PersonalDataInQuery) as refused:
+            validate.guard_row_queries([constant, check], project.personal_names)
+        assert "row query of KT010 would select" in str(refused.value)
+    # once the postal code is tagged, the query that selects it is refused too
+    tagged = project_from(small_manifest({"address", "postal_code"}), tmp_path)
+    with pytest.raises(validate.PersonalDataInQuery, match="would select postal_code"):
+        validate.guard_row_queries([constant, postal], tagged.personal_names)
+    # the gate's own questions select only the constant
+    facts = validate.RoundFacts("PYTAG1", AS_OF, 1, True, "id")
+    rules = {("KT010", f.name): "false" for f in tagged.layouts[0].fields}
+    tagged.relations.update({name: f'"pytag_marts"."{name}"' for name in (
+        "accounting", "file_totals", "int_period_amounts", "exceptions")})
+    checks = validate.build_checks(tagged, facts, {}, rules)
+    assert checks and all(c.arguments.get("unexpected_rows_query", "select 1 from")
+                          .startswith("select 1 from") for c in checks)

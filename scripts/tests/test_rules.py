@@ -9,9 +9,9 @@ import subprocess
 
 import pytest
 
-from nhi_migration import db, dbt_runner, paths
+from nhi_migration import db, dbt_runner, generate, legacy, paths
 
-from conftest import drop_round_schemas, make_extract, run_cli
+from conftest import drop_round_schemas, make_extract, rewrite_csv, run_cli
 
 PROJECT = paths.PROJECT_DIR
 CJK = re.compile(r"[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]")
@@ -213,3 +213,97 @@ def test_a_swapped_column_in_a_layout_is_caught_in_the_order_it_is_written() -> 
     swapped = replace(layout, fields=(fields[1], fields[0], fields[2]))
     with pytest.raises(ValueError, match="b starts at 3, expected 1"):
         layouts.check_layout(swapped)
+
+
+@pytest.mark.slow  # runs a round
+def test_a_sixteen_digit_amount_is_invalid_value_and_the_accounting_balances(server, tmp_path):
+    """An amount the migration cannot carry (more digits than var legacy_amount allows) is
+    INVALID_VALUE on its row; the file still balances against _CONTROL.csv, whose total is
+    the legacy database's sum of every CHOTEI_GAKU as dumped (legacy-extract.md §4
+    _CONTROL), the 16-digit one included."""
+    extract = make_extract(tmp_path / "x", households=150, seed=6)
+    long_amount = "1234567890123456"
+    changed: dict[str, str] = {}
+
+    def one_long_amount(rows: list[list[str]]) -> None:
+        header = rows[0]
+        deleted, amount = header.index("SAKUJO_FLG"), header.index("CHOTEI_GAKU")
+        row = next(r for r in rows[1:] if r and r[deleted] != "1")
+        row[amount] = long_amount
+        changed["key"] = row[header.index("CHOTEI_ID")]
+        changed["total"] = str(sum(generate.amount_value(r[amount]) for r in rows[1:] if r))
+
+    rewrite_csv(extract / "CHOTEI.csv", one_long_amount)
+
+    def control_total(rows: list[list[str]]) -> None:
+        next(r for r in rows if r and r[0] == "CHOTEI")[2] = changed["total"]
+
+    rewrite_csv(extract / "_CONTROL.csv", control_total)
+    out = tmp_path / "out"
+    try:
+        result = run_cli("run", "--input", str(extract), "--round", "PYLONG", "--as-of",
+                         "2017-11-10", "--expected-households", "150", "--out", str(out))
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+        assert long_amount not in result.stdout + result.stderr
+        exceptions = (out / "EXCEPTIONS.csv").read_bytes().decode("cp932").splitlines()
+        assert any(line.startswith(f"INVALID_VALUE,ERROR,CHOTEI,{changed['key']},CHOTEI_GAKU,")
+                   for line in exceptions), exceptions[:5]
+        accounting = (out / "ACCOUNTING.csv").read_bytes().decode("cp932").splitlines()
+        amount_row = next(line for line in accounting if ",AMOUNT:CHOTEI_GAKU," in line)
+        fields = amount_row.split(",")
+        assert fields[2] == fields[3] == fields[4] == changed["total"]
+        assert int(fields[9]) >= int(long_amount)  # counted, as dumped, where it stays
+        assert fields[-1] == "Y"
+    finally:
+        drop_round_schemas("PYLONG")
+
+
+def test_the_amount_rule_is_stated_once() -> None:
+    """AMT's pattern and digit limit live in dbt_project.yml (var legacy_amount) only: no
+    macro or module of the tool writes its own copy."""
+    copies = re.compile(r"-\?\[0-9\]|\[0-9\]\{1,15\}")
+    files = [*(PROJECT / "macros").rglob("*.sql"), *(PROJECT / "models").rglob("*.sql"),
+             *(PROJECT / "scripts" / "nhi_migration").glob("*.py")]
+    assert [str(f.relative_to(PROJECT)) for f in files if copies.search(f.read_text())] == []
+    rule = legacy.amount_rule()
+    assert rule.as_dumped("1234567890123456") == 1234567890123456
+    assert rule.as_dumped("１２００") == rule.as_dumped("1,200") == rule.as_dumped("") == 0
+
+
+@pytest.mark.slow  # builds a round
+def test_the_gate_and_the_record_builder_catch_a_misfit_of_every_field_type(server, tmp_path):
+    """§2's field rules, one statement (macro layout_field_misfit): values planted in the
+    marts after the build, where the gate reads them, each fail their field's expectation
+    on their own, and the record builder gives each of those rows a NULL record."""
+    extract = make_extract(tmp_path / "x", households=150, seed=8)
+    plants = [  # (mart, column, bad value, the gate's description)
+        ("kt010_households", "phone", "'0123456789012345'", "KT010.phone（電話番号）が X(15)"),
+        ("kt010_households", "address", "repeat('あ', 41)", "KT010.address（住所）が N(80)"),
+        ("kt010_households", "address_extra", "'ｱ'", "KT010.address_extra（方書）が N(60)"),
+        ("kt010_households", "member_count", "100", "KT010.member_count（世帯員数）が 9(2)"),
+        ("kt020_persons", "birth_date", "date '1867-12-31'", "KT020.birth_date（生年月日）が 9(8)"),
+        ("kt040_payments", "premium_amount", "-1000000000",
+         "KT040.premium_amount（保険料額）が S9(10)"),
+    ]
+    try:
+        assert run_cli("load", "--input", str(extract), "--round", "PYFIT1").returncode == 0
+        params = ["--round", "PYFIT1", "--as-of", "2017-11-10", "--expected-households", "150"]
+        result = run_cli("build", *params)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+        assert run_cli("validate", *params).returncode == 0
+        assert query("select count(*) from pyfit1_export.export_records "
+                     "where record is null") == [(0,)]
+        for mart, column, value, _ in plants:
+            key = "atena_no" if mart == "kt020_persons" else (
+                "payment_no" if mart == "kt040_payments" else "household_no")
+            query(f"update pyfit1_marts.{mart} set {column} = {value} where {key} = "
+                  f"(select min({key}) from pyfit1_marts.{mart}) returning 1")
+        result = run_cli("validate", *params)
+        assert result.returncode == 1
+        for _, _, _, description in plants:
+            assert f"{description} に収まる" in result.stdout, description
+        nulls = dict(query("select file_id, count(*) from pyfit1_export.export_records "
+                           "where record is null group by file_id"))
+        assert nulls == {"KT010": 1, "KT020": 1, "KT040": 1}
+    finally:
+        drop_round_schemas("PYFIT1")

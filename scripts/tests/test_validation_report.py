@@ -40,7 +40,8 @@ class Round:
         project = layouts.read_project(dbt_runner.target_dir(self.round_id) / "manifest.json")
         facts = validate.round_facts(project)
         seeds_schema = project.layouts[0].schema.rsplit("_", 1)[0] + "_seeds"
-        checks = validate.build_checks(project, facts, validate._code_sets(seeds_schema))
+        checks = validate.build_checks(project, facts, validate._code_sets(seeds_schema),
+                                       validate.field_rules(project))
         return [check.description for check in checks]
 
 

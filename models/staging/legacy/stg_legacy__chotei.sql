@@ -42,6 +42,7 @@ renamed as (
         {{ amount_is_unreadable('kaigo_gaku', 'care_amount') }} as care_amount_unreadable,
         recorded_amount,
         {{ amount_is_unreadable('chotei_gaku', 'recorded_amount') }} as recorded_amount_unreadable,
+        {{ amount_as_dumped('chotei_gaku') }} as recorded_amount_as_dumped,
         due_date,
         due_date is null as due_date_unreadable,
         demand_date,

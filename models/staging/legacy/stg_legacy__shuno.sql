@@ -32,6 +32,7 @@ renamed as (
         {{ seireki_is_unreadable('shuno_ymd', 'paid_date') }} as paid_date_unreadable,
         premium_amount,
         {{ amount_is_unreadable('honryo_gaku', 'premium_amount') }} as premium_amount_unreadable,
+        {{ amount_as_dumped('honryo_gaku') }} as premium_amount_as_dumped,
         late_fee_amount,
         {{ amount_is_unreadable('entaikin_gaku', 'late_fee_amount') }} as late_fee_amount_unreadable,
         {{ code_or_null('nofu_cd') }} as payment_method_code,

@@ -57,8 +57,7 @@ class TableWriter:
 
 
 def amount_value(text: str) -> int:
-    """An AMT as the legacy database counted it: empty is 0; an unreadable one counts 0."""
-    if re.fullmatch(r"-?[0-9]+", text):
-        return int(text)
-    return 0
+    """An AMT as the legacy database counted it (_CONTROL): any integer as dumped, however
+    many digits; empty is 0; an unreadable one counts 0 (dbt_project.yml var legacy_amount)."""
+    return legacy.amount_rule().as_dumped(text)
 

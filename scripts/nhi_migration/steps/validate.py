@@ -65,7 +65,7 @@ def refusal(project: layouts.Project, parameters: dbt_runner.RoundParameters,
 # --- the database's facts ----------------------------------------------------------------
 def household_count(project: layouts.Project) -> int:
     with db.connect() as connection, connection.cursor() as cursor:
-        cursor.execute(f"select count(*) from {project.relations['kt010_households']}")
+        cursor.execute(f"select count(*) from {project.households.relation}")
         (households,) = db.fetch_one(cursor)
     return int(households)
 
