@@ -17,16 +17,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import sys
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 
 from . import audit, db, dbt_runner, handlers, locks, paths, pgcluster, refused
 from .arguments import Parser, as_of_date, positive_int, round_id
-from .steps import audit as audit_step
-from .steps import build, compare, erase, export, load, run, validate, verify_pack
-from .steps import db as db_step
 
 
 class Refusal(refused.Refused):
@@ -50,19 +49,26 @@ def authorised(operator: handlers.Operator | None) -> handlers.Operator:
 
 # Each command's step, called with the parsed arguments, the audit record's fields and
 # the authorised operator (None for a command that handles no personal data).
+def step(name: str) -> ModuleType:
+    """The step module ``steps/<name>.py``, imported when its command runs: a command
+    line that is refused, or asks for help, starts without loading GX, dbt's helpers or
+    the workbook writer."""
+    return importlib.import_module(f"{__package__}.steps.{name}")
+
+
 STEPS: dict[str, Step] = {
-    "run": lambda a, fields, _: run.command(parameters(a), a.input, a.out, fields),
-    "load": lambda a, fields, _: load.command(a.input, a.round, fields),
-    "build": lambda a, fields, _: build.command(parameters(a)),
-    "validate": lambda a, fields, _: validate.command(parameters(a), fields),
-    "export": lambda a, fields, _: export.command(parameters(a), a.out, fields),
-    "compare": lambda a, fields, _: compare.command(a.from_round, a.to_round, fields),
-    "verify-pack": lambda a, fields, _: verify_pack.command(a.round, a.out, fields),
-    "erase": lambda a, fields, operator: erase.command(
+    "run": lambda a, fields, _: step("run").command(parameters(a), a.input, a.out, fields),
+    "load": lambda a, fields, _: step("load").command(a.input, a.round, fields),
+    "build": lambda a, fields, _: step("build").command(parameters(a)),
+    "validate": lambda a, fields, _: step("validate").command(parameters(a), fields),
+    "export": lambda a, fields, _: step("export").command(parameters(a), a.out, fields),
+    "compare": lambda a, fields, _: step("compare").command(a.from_round, a.to_round, fields),
+    "verify-pack": lambda a, fields, _: step("verify_pack").command(a.round, a.out, fields),
+    "erase": lambda a, fields, operator: step("erase").command(
         a.round, a.delivered, a.force, a.cluster, authorised(operator), a.handlers, fields),
-    "audit": lambda a, fields, _: (audit_step.verify() if a.action == "verify"
-                                   else audit_step.report(a.round)),
-    "db": lambda a, fields, _: db_step.command(a.action, a.operator, a.handlers, a.yes,
+    "audit": lambda a, fields, _: (step("audit").verify() if a.action == "verify"
+                                   else step("audit").report(a.round)),
+    "db": lambda a, fields, _: step("db").command(a.action, a.operator, a.handlers, a.yes,
                                                fields),
 }
 
