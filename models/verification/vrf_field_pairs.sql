@@ -58,7 +58,7 @@
     {%- endfor %}
     {%- set legacy_rows = [] %}
     {%- for name, column in t.columns.items() if not name.startswith('_') %}
-        {%- set label = column.description.split('（')[0].split('。')[0].split('(')[0] | trim %}
+        {%- set label = column.meta['label'] %}
         {%- do legacy_rows.append([(100 + loop.index) ~ ", '" ~ label | replace("'", "''") ~ "', '"
                                    ~ name | upper ~ "',",
                                    'legacy.' ~ name ~ ',', 'true' if name in mapped else 'false']) %}

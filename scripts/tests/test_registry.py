@@ -75,10 +75,11 @@ def _compiled(target: Path) -> dict[str, str]:
 
 
 def test_a_change_in_one_yaml_place_reaches_every_consumer(server, tmp_path):
-    """Four changes, each made in the one place its fact is declared:
+    """Five changes, each made in the one place its fact is declared:
 
     - the registry entry of SHOBUN (dbt_project.yml): its decision model's key column;
     - CHOTEI's source meta (_legacy__sources.yml): its Japanese name and amount column;
+    - JUSHO's column meta (_legacy__sources.yml): its Japanese label;
     - KT080's layout meta (_marts__models.yml): its file id and Japanese label;
     - a new, never-migrated legacy table KYOTEN: its source, its staging model and one
       registry entry.
@@ -101,8 +102,10 @@ def test_a_change_in_one_yaml_place_reaches_every_consumer(server, tmp_path):
         columns:
           - name: kyoten_cd
             description: 拠点コード。Office code.
+            meta: {label: 拠点コード}
           - name: sakujo_flg
             description: 削除フラグ。Logical deletion flag.
+            meta: {label: 削除フラグ}
           - *source_file
           - *source_line
 
@@ -111,6 +114,8 @@ def test_a_change_in_one_yaml_place_reaches_every_consumer(server, tmp_path):
     (project / "models" / "staging" / "legacy" / "stg_legacy__kyoten.sql").write_text(
         "select\n    kyoten_cd as office_code,\n    sakujo_flg = '1' as is_deleted\n"
         "from {{ source('legacy', 'kyoten') }}\n", encoding="utf-8")
+    _edit(sources, "meta: {label: 住所, personal: true}",
+          "meta: {label: 住所（改称）, personal: true}")
     marts = project / "models" / "marts" / "_marts__models.yml"
     _edit(marts, "file_id: KT080\n        label: 執行停止・不納欠損\n",
           "file_id: KT090\n        label: 執行停止・欠損（改称）\n")
@@ -133,6 +138,10 @@ def test_a_change_in_one_yaml_place_reaches_every_consumer(server, tmp_path):
     assert re.search(r"13 as row_order,\s*'KYOTEN' as table_name", sql["accounting"])
     assert '"stg_legacy__kyoten"' in sql["accounting"]
     assert "KYOTEN" not in sql["exceptions"]  # no decision model: nothing to report
+    # JUSHO's label (its source column's meta): the staff workbook's legacy column name
+    # (its legacy-column rows are numbered from 101; rows from 1 are the setup fields)
+    assert re.search(r"\b1\d\d, '住所（改称）', 'JUSHO'", sql["vrf_field_pairs"])
+    assert not re.search(r"\b1\d\d, '住所', 'JUSHO'", sql["vrf_field_pairs"])
 
     registry = layouts.read_project(project / "target" / "manifest.json", project_dir=project)
     tables = {t.table_name: t for t in registry.tables}
@@ -214,3 +223,16 @@ def test_no_second_hand_kept_list_of_the_tables():
             if len(found) >= 6:
                 lists.append(f"{path.relative_to(PROJECT)}: {kind} {sorted(found)}")
     assert lists == []
+
+
+def test_every_dump_column_has_its_japanese_label_in_meta():
+    """The staff workbook names each legacy column by its meta label (never by a piece of
+    its description's prose)."""
+    sources = yaml.safe_load((paths.PROJECT_DIR / "models" / "staging" / "legacy"
+                              / "_legacy__sources.yml").read_text(encoding="utf-8"))
+    unlabelled = [f"{table['name']}.{column['name']}"
+                  for table in sources["sources"][0]["tables"]
+                  for column in table.get("columns", [])
+                  if not column["name"].startswith("_")
+                  and not (column.get("meta") or {}).get("label")]
+    assert unlabelled == []
