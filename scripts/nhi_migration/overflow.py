@@ -16,7 +16,8 @@ from pathlib import Path
 
 from psycopg2 import sql
 
-from . import db, layouts, validate
+from . import db, layouts
+from .validation.database import field_rules
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def _query(layout: layouts.Layout, source: layouts.LegacyRows, relations: dict[s
 def find(project: layouts.Project) -> list[Offence]:
     """Every legacy row behind a value that does not fit its 9(n)/S9(n) field."""
     offences: list[Offence] = []
-    rules = validate.field_rules(project)
+    rules = field_rules(project)
     with db.connect() as connection, connection.cursor() as cursor:
         for layout in project.layouts:
             for field in _numeric_fields(layout):

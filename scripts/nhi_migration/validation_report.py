@@ -27,7 +27,7 @@ from . import db
 if TYPE_CHECKING:
     from great_expectations.checkpoint.checkpoint import CheckpointResult
 
-    from .validate import RoundFacts
+    from .validation.checks import RoundFacts
 
 PAGE_NAME = "validation-report.html"
 JST = ZoneInfo("Asia/Tokyo")
@@ -139,7 +139,7 @@ def collect(result: CheckpointResult, relations: Mapping[str, str],
 
     ``relations`` maps a suite to the table it checked; the ROUND suite, which checks
     across the round's tables, is given no row count. ``parts`` maps the description of a
-    shared scan (validate.shared_scans) to its questions, each shown on its own line.
+    shared scan (validation.checks.shared_scans) to its questions, each shown on its own line.
     ``titles`` maps a suite (a file id) to the file's label."""
     parts = parts or {}
     titles = titles or {}

@@ -17,9 +17,11 @@ import psycopg2
 import pytest
 from openpyxl import load_workbook
 
-from nhi_migration import audit, db, erase, layouts, paths, pgcluster, validate, verify_pack
+from nhi_migration import audit, db, erase, layouts, paths, pgcluster, verify_pack
 from nhi_migration import cli as migrate
 from nhi_migration.steps import build
+from nhi_migration.validation import checks as gate_checks
+from nhi_migration.validation import guard
 
 from conftest import drop_round_schemas, make_extract, run_cli
 from test_round import (
@@ -439,29 +441,29 @@ def test_a_column_newly_tagged_personal_is_read_from_the_manifest(tmp_path):
 
 
 def test_the_gates_row_query_guard_refuses_a_query_selecting_a_tagged_column(tmp_path):
-    def row_check(query: str) -> validate.Check:
-        return validate.Check("KT010", "a question", "UnexpectedRowsExpectation",
-                              {"unexpected_rows_query": query})
+    def row_check(query: str) -> gate_checks.Check:
+        return gate_checks.Check("KT010", "a question", "UnexpectedRowsExpectation",
+                                 {"unexpected_rows_query": query})
 
     constant = row_check('select 1 from {batch} where "postal_code" is null')
     postal = row_check('select "postal_code", 1 from {batch} where "postal_code" is null')
     address = row_check('select household_no, ADDRESS from {batch} where false')
     everything = row_check("select * from {batch} where false")
     project = project_from(small_manifest({"address"}), tmp_path)
-    validate.guard_row_queries([constant, postal], project.personal_names)
+    guard.guard_row_queries([constant, postal], project.personal_names)
     for check in (address, everything):
-        with pytest.raises(validate.PersonalDataInQuery) as refused:
-            validate.guard_row_queries([constant, check], project.personal_names)
+        with pytest.raises(guard.PersonalDataInQuery) as refused:
+            guard.guard_row_queries([constant, check], project.personal_names)
         assert "row query of KT010 would select" in str(refused.value)
     # once the postal code is tagged, the query that selects it is refused too
     tagged = project_from(small_manifest({"address", "postal_code"}), tmp_path)
-    with pytest.raises(validate.PersonalDataInQuery, match="would select postal_code"):
-        validate.guard_row_queries([constant, postal], tagged.personal_names)
+    with pytest.raises(guard.PersonalDataInQuery, match="would select postal_code"):
+        guard.guard_row_queries([constant, postal], tagged.personal_names)
     # the gate's own questions select only the constant
-    facts = validate.RoundFacts("PYTAG1", AS_OF, 1, True, "id")
+    facts = gate_checks.RoundFacts("PYTAG1", AS_OF, 1, True, "id")
     rules = {("KT010", f.name): "false" for f in tagged.layouts[0].fields}
     tagged.relations.update({name: f'"pytag_marts"."{name}"' for name in (
         "accounting", "file_totals", "int_period_amounts", "exceptions")})
-    checks = validate.build_checks(tagged, facts, {}, rules)
+    checks = gate_checks.build_checks(tagged, facts, {}, rules)
     assert checks and all(c.arguments.get("unexpected_rows_query", "select 1 from")
                           .startswith("select 1 from") for c in checks)

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import yaml
 
-from nhi_migration import dbt_runner, layouts, legacy, paths, validate
+from nhi_migration import dbt_runner, layouts, legacy, paths
+from nhi_migration.validation import checks
 
 PROJECT = paths.PROJECT_DIR
 # The models that read the registry, checked in their compiled form.
@@ -152,8 +153,8 @@ def test_a_change_in_one_yaml_place_reaches_every_consumer(server, tmp_path):
     kt090 = registry.layout_of("kt080_dispositions")
     assert (kt090.file_id, kt090.label) == ("KT090", "執行停止・欠損（改称）")
     assert [r.table for r in kt090.legacy_rows] == ["SHOBUN"]
-    facts = validate.RoundFacts("REGTST", "2017-11-10", 400, False, "")
-    descriptions = [c.description for c in validate._cross_checks(registry, facts)]
+    facts = checks.RoundFacts("REGTST", "2017-11-10", 400, False, "")
+    descriptions = [c.description for c in checks.cross_checks(registry, facts)]
     assert "KT090 の件数 = SHOBUN の抽出件数表の件数 − 除外した件数（§6）" in descriptions
     assert not any("KT080" in d for d in descriptions)
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from psycopg2 import sql
 
-from nhi_migration import db, dbt_runner, layouts, legacy, paths, validate, validation_report
+from nhi_migration import db, dbt_runner, layouts, legacy, paths, validation_report
+from nhi_migration.validation import database, gx_runner
 
 from conftest import drop_round_schemas, make_extract, run_cli, set_column
 
@@ -423,11 +424,11 @@ def test_no_personal_data_in_gx_results_data_docs_or_cli_output(tiny, tmp_path, 
 
     # The test can fail: with GX's default result format the same gate copies the
     # planted names into its results.
-    monkeypatch.setattr(validate, "RESULT_FORMAT", {"result_format": "SUMMARY"})
+    monkeypatch.setattr(gx_runner, "RESULT_FORMAT", {"result_format": "SUMMARY"})
     project = project_of("PRODPV")
-    facts = validate.round_facts(project)
+    facts = database.round_facts(project)
     leaky = tmp_path / "leaky-gx"
-    validate.run_gate(project, facts, leaky, progress=lambda _: None)
+    gx_runner.run_gate(project, facts, leaky, progress=lambda _: None)
     assert files_mentioning(leaky, ["試験川"]), "the planted name should show with SUMMARY"
     # … yet the report, written from success flags and counts only, still holds none
     assert validation_report.page_path(leaky).is_file()

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from nhi_migration import dbt_runner, layouts, paths, validate, validation_report
+from nhi_migration import dbt_runner, layouts, paths, validation_report
+from nhi_migration.validation import checks as gate_checks
+from nhi_migration.validation import database
 
 from conftest import drop_round_schemas, make_extract, run_cli
 
@@ -38,10 +40,10 @@ class Round:
 
     def descriptions(self) -> list[str]:
         project = layouts.read_project(dbt_runner.target_dir(self.round_id) / "manifest.json")
-        facts = validate.round_facts(project)
+        facts = database.round_facts(project)
         seeds_schema = project.layouts[0].schema.rsplit("_", 1)[0] + "_seeds"
-        checks = validate.build_checks(project, facts, validate._code_sets(seeds_schema),
-                                       validate.field_rules(project))
+        checks = gate_checks.build_checks(project, facts, database.code_sets(seeds_schema),
+                                         database.field_rules(project))
         return [check.description for check in checks]
 
 
@@ -86,7 +88,7 @@ def test_the_report_states_the_round_and_every_expectation_with_its_status(passe
     html = passed.html
     text = _text(html)
     project = layouts.read_project(dbt_runner.target_dir("PYGOK1") / "manifest.json")
-    facts = validate.round_facts(project)
+    facts = database.round_facts(project)
     assert "抽出回次 PYGOK1" in text and f"基準日 {AS_OF}" in text
     assert f"期待世帯数 {HOUSEHOLDS} 世帯" in text
     assert facts.dbt_invocation_id in text

@@ -9,7 +9,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from .. import arguments, db, dbt_runner, export, hashing, layouts, run_results, state, validate
+from .. import arguments, db, dbt_runner, export, hashing, layouts, run_results, state
+from ..validation.database import round_facts
+from ..validation.receipt import relation_fingerprint
 from .common import StepRefused, read_project, receipt_path, say
 
 
@@ -49,7 +51,7 @@ def step(parameters: dbt_runner.RoundParameters, out: Path,
     say(f"[export] package for round {parameters.round_id} → {out}")
     started = time.perf_counter()
     project = read_project(parameters.round_id)
-    facts = validate.round_facts(project)
+    facts = round_facts(project)
     if (facts.round_id, facts.as_of, facts.expected_households) != (
             parameters.round_id, parameters.as_of, parameters.expected_households):
         raise StepRefused("the database holds a build for other round parameters: build and "
@@ -57,7 +59,7 @@ def step(parameters: dbt_runner.RoundParameters, out: Path,
     try:
         receipt = export.check_receipt(receipt_path(parameters.round_id), project,
                                        facts.dbt_invocation_id,
-                                       validate.relation_fingerprint(project))
+                                       relation_fingerprint(project))
         package = export.export(project, out, build_basis(project, parameters.round_id, receipt),
                                 progress=say)
     except export.ExportRefused as exc:

@@ -8,7 +8,11 @@ import json
 import time
 from collections.abc import Iterable
 
-from .. import db, dbt_runner, layouts, overflow, paths, validate
+from .. import db, dbt_runner, layouts, overflow, paths
+from ..validation.checks import RoundFacts
+from ..validation.database import round_facts
+from ..validation.gx_runner import run_gate
+from ..validation.receipt import relation_fingerprint, write_receipt
 from .common import StepRefused, gx_dir, read_project, receipt_path, say
 
 
@@ -23,13 +27,13 @@ def step(parameters: dbt_runner.RoundParameters) -> dict:
     say(f"[validate] Great Expectations checkpoint for round {parameters.round_id}")
     started = time.perf_counter()
     project = read_project(parameters.round_id)
-    facts = validate.round_facts(project)
-    arguments = validate.RoundFacts(parameters.round_id, parameters.as_of,
-                                    parameters.expected_households,
-                                    facts.is_production, facts.dbt_invocation_id)
-    result = validate.run_gate(project, arguments, gx_dir(parameters.round_id), progress=say)
-    validate.write_receipt(receipt_path(parameters.round_id), facts, result,
-                           validate.relation_fingerprint(project))
+    facts = round_facts(project)
+    arguments = RoundFacts(parameters.round_id, parameters.as_of,
+                           parameters.expected_households,
+                           facts.is_production, facts.dbt_invocation_id)
+    result = run_gate(project, arguments, gx_dir(parameters.round_id), progress=say)
+    write_receipt(receipt_path(parameters.round_id), facts, result,
+                  relation_fingerprint(project))
     say(f"[validate] {result.evaluated - len(result.failed)} of {result.evaluated} "
         f"expectations met in {time.perf_counter() - started:.1f} s; report for staff: "
         f"{result.page}")
