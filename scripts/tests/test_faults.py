@@ -596,6 +596,7 @@ def test_kill_9_during_load_build_and_export_then_the_next_run_is_byte_identical
     assert audit.verify()[1] == []
 
 
+@pytest.mark.slow  # loads and builds a round twice, on a cluster of its own
 def test_the_server_stopping_mid_build_says_so_and_a_rerun_is_safe(
         extract: Path, tmp_path: Path) -> None:
     if pgcluster.external_server_configured():

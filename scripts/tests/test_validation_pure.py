@@ -167,7 +167,7 @@ def test_the_guard_passes_the_gates_own_queries_and_refuses_a_personal_one(proje
             guard.guard_row_queries([*shared, leaky], project.personal_names)
         assert str(refused.value) in (
             f"the validation gate's row query of KT010 would select {selected} (personal "
-            "data, or every column); a row query selects a constant (validate.py)"
+            "data, or every column); a row query selects a constant (nhi_migration/validation/guard.py)"
             for selected in ("HEAD_NAME", "*"))
 
 

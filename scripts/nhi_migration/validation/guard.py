@@ -32,4 +32,4 @@ def guard_row_queries(checks: list[Check], personal_names: frozenset[str]) -> No
             raise PersonalDataInQuery(
                 f"the validation gate's row query of {check.asset} would select "
                 f"{', '.join(selected)} (personal data, or every column); "
-                "a row query selects a constant (validate.py)")
+                "a row query selects a constant (nhi_migration/validation/guard.py)")
