@@ -51,11 +51,12 @@ _editing_project = False
 
 
 @contextlib.contextmanager
-def project_files_in_use(exclusive: bool = False) -> Iterator[None]:
-    """The pytest-xdist workers share the checkout. A test that edits one of its files
-    (the gaiji map, as staff would) holds this lock exclusively for as long as the edit
-    lasts; every command a test runs holds it shared, so no round of another worker reads
-    the edited file."""
+def checkout_in_use(exclusive: bool = False) -> Iterator[None]:
+    """The pytest-xdist workers share the checkout and its cluster. A test that edits one
+    of the checkout's files (the gaiji map, as staff would), or that needs the cluster to
+    itself (the erasure, which must find no other round's dead catalog rows), holds this
+    lock exclusively while it lasts; every command a test runs, and every schema a test
+    drops, holds it shared, so no other worker's round reads the edit or writes meanwhile."""
     global _editing_project
     if _editing_project:  # this test holds it exclusively: its own commands go ahead
         yield
@@ -77,7 +78,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None,
     if operator and arguments and arguments[0] in handlers.PERSONAL_DATA_COMMANDS \
             and "--operator" not in arguments:
         arguments += ["--operator", operator]
-    with project_files_in_use():
+    with checkout_in_use():
         return subprocess.run([sys.executable, str(SCRIPTS / "migrate.py"), *arguments],
                               capture_output=True, text=True, env=env or dict(os.environ),
                               check=False)
@@ -104,7 +105,7 @@ def set_column(path: Path, column: str, value: str) -> None:
 
 def drop_round_schemas(round_id: str) -> None:
     schemas = db.round_schemas(round_id)
-    with db.connect() as connection, connection.cursor() as cursor:
+    with checkout_in_use(), db.connect() as connection, connection.cursor() as cursor:
         for schema in schemas:
             cursor.execute(f'drop schema "{schema}" cascade')
 

@@ -27,7 +27,14 @@ import pytest
 from nhi_migration import db, erase, handlers, paths, pgcluster
 from test_privacy import round_schemas
 
-from conftest import SCRIPTS, drop_round_schemas, make_extract, run_cli, set_column
+from conftest import (
+    SCRIPTS,
+    checkout_in_use,
+    drop_round_schemas,
+    make_extract,
+    run_cli,
+    set_column,
+)
 
 AS_OF = "2017-11-10"
 HOUSEHOLDS = 120
@@ -157,15 +164,18 @@ def crashed_export(exported: Round) -> Path:
 
 @pytest.fixture(scope="module")
 def erased(exported: Round, crashed_export: Path, tmp_path_factory) -> Erased:
-    """Ward staff erase the round, with the manifest the ward received."""
-    statistic = statistic_files()
-    before = cluster_files_holding(exported.marker)
-    delivered = tmp_path_factory.mktemp("ward") / "received-manifest.json"
-    shutil.copy(exported.package / "manifest.json", delivered)
-    earlier = certificates_of(ROUND)
-    result = run_cli("erase", "--round", ROUND, "--delivered", str(delivered), operator=STAFF)
-    assert result.returncode == 0, result.stdout + result.stderr
-    after = cluster_files_holding(exported.marker)
+    """Ward staff erase the round, with the manifest the ward received (the cluster to
+    itself meanwhile: another worker's round would leave dead catalog rows of its own)."""
+    with checkout_in_use(exclusive=True):
+        statistic = statistic_files()
+        before = cluster_files_holding(exported.marker)
+        delivered = tmp_path_factory.mktemp("ward") / "received-manifest.json"
+        shutil.copy(exported.package / "manifest.json", delivered)
+        earlier = certificates_of(ROUND)
+        result = run_cli("erase", "--round", ROUND, "--delivered", str(delivered),
+                         operator=STAFF)
+        assert result.returncode == 0, result.stdout + result.stderr
+        after = cluster_files_holding(exported.marker)
     (twin_path,) = set(certificates_of(ROUND)) - set(earlier)
     twin = json.loads(twin_path.read_text(encoding="utf-8"))
     return Erased(result, twin, twin_path.with_suffix(".html"), before, after,

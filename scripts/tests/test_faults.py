@@ -34,9 +34,9 @@ from nhi_migration import cli as migrate
 from conftest import (
     SCRIPTS,
     VENDOR,
+    checkout_in_use,
     drop_round_schemas,
     make_extract,
-    project_files_in_use,
     rewrite_csv,
     run_cli,
 )
@@ -394,7 +394,7 @@ def test_a_handlers_file_of_the_wrong_shape_is_one_line(document: str, needle: s
 @pytest.fixture()
 def gaiji_map() -> Iterator[Path]:
     """The project's gaiji map, restored after the test has edited it as staff would."""
-    with project_files_in_use(exclusive=True):  # no other worker's round reads the edit
+    with checkout_in_use(exclusive=True):  # no other worker's round reads the edit
         original = seeds.GAIJI_MAP.read_bytes()
         try:
             yield seeds.GAIJI_MAP
@@ -534,6 +534,8 @@ class Running:
             [sys.executable, str(SCRIPTS / "migrate.py"), *arguments, "--operator", VENDOR],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             start_new_session=True, env=env)
+        self._in_use = checkout_in_use()  # shared, as run_cli holds it, while it runs
+        self._in_use.__enter__()
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._drain, daemon=True)
         self._reader.start()
@@ -555,10 +557,12 @@ class Running:
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=60)
         self._reader.join(timeout=60)
+        self._in_use.__exit__(None, None, None)
 
     def finish(self, limit: float = 600) -> str:
         self.process.wait(timeout=limit)
         self._reader.join(timeout=60)
+        self._in_use.__exit__(None, None, None)
         return "".join(self.lines)
 
 
