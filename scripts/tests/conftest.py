@@ -55,7 +55,7 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["NHI_AUDIT_LOG"] = str(audit_dir / f"audit-{os.getpid()}.jsonl")
 
 
-_editing_project = False
+_held_exclusively = False
 
 
 @contextlib.contextmanager
@@ -65,18 +65,18 @@ def checkout_in_use(exclusive: bool = False) -> Iterator[None]:
     itself (the erasure, which must find no other round's dead catalog rows), holds this
     lock exclusively while it lasts; every command a test runs, and every schema a test
     drops, holds it shared, so no other worker's round reads the edit or writes meanwhile."""
-    global _editing_project
-    if _editing_project:  # this test holds it exclusively: its own commands go ahead
+    global _held_exclusively
+    if _held_exclusively:  # this test holds it exclusively: its own commands go ahead
         yield
         return
     paths.LOCAL_DIR.mkdir(parents=True, exist_ok=True)
-    with open(paths.LOCAL_DIR / "test-project-files.lock", "a", encoding="ascii") as lock:
+    with open(paths.LOCAL_DIR / "test-checkout.lock", "a", encoding="ascii") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-        _editing_project = exclusive
+        _held_exclusively = exclusive
         try:
             yield
         finally:
-            _editing_project = False
+            _held_exclusively = False
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None,
