@@ -5,6 +5,8 @@
 --   rows with SHOBUN_CD 03; r = A − P − W; 未納額 U = max(r, 0); 過誤納額 O = max(−r, 0);
 --   執行停止区分 = 1 when the latest (処分日, then 処分番号) of its migrated SHOBUN rows
 --   with SHOBUN_CD 01 or 02 is 01. An undated disposition counts as the earliest.
+--   For §5's prescription (int_prescription) it also keeps the day after the period's
+--   last migrated payment with HONRYO_GAKU > 0 (even one reversed later).
 with assessments as (
     select * from {{ ref('int_assessments') }}
     where outcome = 'MIGRATED'
@@ -15,7 +17,10 @@ payments as (
         payments.household_no,
         payments.fiscal_year,
         payments.period,
-        sum(payments.premium_amount) as paid_amount
+        sum(payments.premium_amount) as paid_amount,
+        -- the prescription's part-payment day (int_prescription), from the same scan
+        max(payments.paid_date) filter (where payments.premium_amount > 0) + 1
+            as day_after_last_payment
     from {{ ref('int_payments') }} as payments
     where payments.outcome = 'MIGRATED'
     group by payments.household_no, payments.fiscal_year, payments.period
@@ -67,6 +72,7 @@ amounts as (
             as assessed_amount,
         assessments.recorded_amount,
         coalesce(payments.paid_amount, 0) as paid_amount,
+        payments.day_after_last_payment,
         coalesce(write_offs.written_off_amount, 0) as written_off_amount,
         assessments.due_date,
         assessments.demand_date,

@@ -5,19 +5,10 @@
 -- migrated pledge of the household (any 状態) whose 誓約日 is after the period's 納期限.
 -- 時効完成予定日 = S + 2 years (29 Feb + 2 years = 28 Feb) − 1 day. Seizures do not
 -- restart prescription and suspension does not end it (the ward's migration rules).
+-- Each period's amounts ride along (int_period_amounts), so KT030 reads one model; the
+-- day after its last payment with HONRYO_GAKU > 0 comes from there too.
 with periods as (
     select * from {{ ref('int_period_amounts') }}
-),
-
-payments as (
-    select
-        payments.household_no,
-        payments.fiscal_year,
-        payments.period,
-        max(payments.paid_date) + 1 as day_after_last_payment
-    from {{ ref('int_payments') }} as payments
-    where payments.outcome = 'MIGRATED' and payments.premium_amount > 0
-    group by payments.household_no, payments.fiscal_year, payments.period
 ),
 
 pledges as (
@@ -42,29 +33,41 @@ pledge_after_due as (
 
 started as (
     select
-        periods.assessment_key,
-        periods.unpaid_amount,
+        periods.*,
         case
             when periods.unpaid_amount > 0 then
                 greatest(
                     coalesce(periods.demand_date + 11, periods.due_date + 1),
-                    payments.day_after_last_payment,
+                    periods.day_after_last_payment,
                     pledge_after_due.day_after_last_pledge
                 )
         end as prescription_start
     from periods
-    left join payments
-        on
-            periods.household_no = payments.household_no
-            and periods.fiscal_year = payments.fiscal_year
-            and periods.period = payments.period
     left join pledge_after_due on periods.assessment_key = pledge_after_due.assessment_key
 )
 
 select
-    assessment_key,
-    prescription_start,
-    (prescription_start + interval '2 years')::date - 1 as prescription_date,
-    coalesce((prescription_start + interval '2 years')::date - 1 < {{ as_of_date() }}, false)
+    started.assessment_key,
+    started.household_no,
+    started.fiscal_year,
+    started.assessed_year,
+    started.period,
+    started.medical_amount,
+    started.support_amount,
+    started.care_amount,
+    started.assessed_amount,
+    started.recorded_amount,
+    started.paid_amount,
+    started.day_after_last_payment,
+    started.written_off_amount,
+    started.due_date,
+    started.demand_date,
+    started.suspended,
+    started.unpaid_amount,
+    started.overpaid_amount,
+    started.is_sum_mismatch,
+    started.prescription_start,
+    (started.prescription_start + interval '2 years')::date - 1 as prescription_date,
+    coalesce((started.prescription_start + interval '2 years')::date - 1 < {{ as_of_date() }}, false)
         as is_prescription_passed
 from started

@@ -1,9 +1,7 @@
 -- KT030 期別調定: one record per migrated CHOTEI row (setup-layouts.md §8 KT030, §5).
+-- int_prescription carries each period's amounts (int_period_amounts) beside its
+-- prescription dates: one model, no join.
 with periods as (
-    select * from {{ ref('int_period_amounts') }}
-),
-
-prescription as (
     select * from {{ ref('int_prescription') }}
 )
 
@@ -24,7 +22,6 @@ select
     periods.due_date::date as due_date,
     periods.demand_date::date as demand_date,
     periods.suspended::integer as suspended,
-    prescription.prescription_start::date as prescription_start,
-    prescription.prescription_date::date as prescription_date
+    periods.prescription_start::date as prescription_start,
+    periods.prescription_date::date as prescription_date
 from periods
-inner join prescription on periods.assessment_key = prescription.assessment_key
