@@ -308,3 +308,31 @@ def test_the_gate_and_the_record_builder_catch_a_misfit_of_every_field_type(serv
         assert nulls == {"KT010": 1, "KT020": 1, "KT040": 1}
     finally:
         drop_round_schemas("PYFIT1")
+
+
+@pytest.mark.slow  # builds a round
+def test_the_unique_test_lists_each_duplicated_key_and_passes_a_unique_column(
+        built_small_round: str):
+    """The project's unique test (macros/generic_tests/unique.sql) skips its GROUP BY when
+    the column's values are all distinct; given duplicates it lists each duplicated value
+    once with its count, as dbt's own test does, and a NULL is never a duplicate."""
+    target = dbt_runner.target_dir(built_small_round)
+    [path] = (target / "compiled").rglob("unique_int_assessments_assessment_key*.sql")
+    compiled = path.read_text(encoding="utf-8")
+    relation = f'"nhi"."{built_small_round.lower()}_intermediate"."int_assessments"'
+    assert compiled.count(relation) == 2, compiled  # the count, then the listing
+    assert query(f"select count(*) from ({compiled}) as failures") == [(0,)]
+    with db.connect() as connection, connection.cursor() as cursor:
+        cursor.execute(f"create temp table planted as select * from {relation}")
+        cursor.execute("select assessment_key from planted order by assessment_key limit 2")
+        first, second = (key for (key,) in cursor.fetchall())
+        cursor.execute("insert into planted select * from planted where assessment_key in "
+                       "(%s, %s)", (first, second))
+        cursor.execute("insert into planted select * from planted where assessment_key = %s "
+                       "limit 1", (first,))
+        cursor.execute("insert into planted (assessment_key) values (null), (null)")
+        cursor.execute(f"select unique_field, n_records from "
+                       f"({compiled.replace(relation, 'planted')}) as failures "
+                       "order by unique_field")
+        failures = cursor.fetchall()
+    assert failures == [(first, 3), (second, 2)]
