@@ -130,6 +130,9 @@ pairs as (
         where
             decided.outcome = 'MIGRATED'
             and legacy.setai_no in (select chosen.household_no from chosen)
+            -- the same household (its decision row is this legacy row): said again so
+            -- that the decision model is cut to the chosen households before any join
+            and decided.household_no in (select chosen.household_no from chosen)
         {{ "union all" if not loop.last }}
     {%- endfor %}
 ),
@@ -170,6 +173,7 @@ unpaired as (
         where
             (decided.outcome <> 'MIGRATED' or not field.is_mapped)
             and legacy.setai_no in (select chosen.household_no from chosen)
+            and decided.household_no in (select chosen.household_no from chosen)
         {{ "union all" if not loop.last }}
     {%- endfor %}
 ),
