@@ -336,3 +336,32 @@ def test_the_unique_test_lists_each_duplicated_key_and_passes_a_unique_column(
                        "order by unique_field")
         failures = cursor.fetchall()
     assert failures == [(first, 3), (second, 2)]
+
+
+@pytest.mark.slow  # builds a round
+def test_the_combination_test_lists_each_repeated_combination_whatever_their_text(
+        built_small_round: str):
+    """unique_combination_of_columns counts the joined text first; a repeated combination
+    is listed with its count, and two different combinations that join to the same text
+    (NULLs, which concat_ws leaves out) make it look and find nothing."""
+    target = dbt_runner.target_dir(built_small_round)
+    compiled = next(path.read_text(encoding="utf-8")
+                    for path in (target / "compiled").rglob("unique_combination_of_columns*.sql")
+                    if "kt030_assessment_periods" in path.read_text(encoding="utf-8"))
+    relation = f'"nhi"."{built_small_round.lower()}_marts"."kt030_assessment_periods"'
+    assert compiled.count(relation) == 2 and "count(distinct concat_ws(" in compiled, compiled
+    assert query(f"select count(*) from ({compiled}) as failures") == [(0,)]
+    listing = f"select * from ({compiled.replace(relation, 'planted')}) as failures order by 1"
+    with db.connect() as connection, connection.cursor() as cursor:
+        cursor.execute(f"create temp table planted as select * from {relation}")
+        cursor.execute("insert into planted (household_no, fiscal_year, period) values "
+                       "('X', null, 1), ('X', 1, null)")  # both join to 'X' || chr(31) || '1'
+        cursor.execute(listing)
+        assert cursor.fetchall() == []
+        cursor.execute("insert into planted select * from planted where household_no <> 'X' "
+                       "order by household_no, fiscal_year, period limit 1")
+        cursor.execute("select household_no, fiscal_year, period from planted "
+                       "where household_no <> 'X' order by 1, 2, 3 limit 1")
+        repeated = cursor.fetchone()
+        cursor.execute(listing)
+        assert cursor.fetchall() == [(*repeated, 2)]
