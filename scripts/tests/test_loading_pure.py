@@ -9,6 +9,7 @@ _CONTROL.csv and its totals, and the text COPY receives.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 from pathlib import Path
 
@@ -325,3 +326,11 @@ def test_the_plain_stream_ends_the_data_where_the_plain_path_stops():
     assert (stream.read(8192), stream.stopped) == ("a\tb\n", None)
     assert stream.read(8192) == "" and str(stream.stopped) == "a blank line"
     assert stream.read(8192) == ""
+
+
+def test_the_amount_is_cut_from_either_end_of_a_plain_line():
+    line = ",".join(f"f{n}" for n in range(len(CHOTEI.columns)))
+    for n, column in enumerate(CHOTEI.columns):
+        picker = plain._amount_picker(dataclasses.replace(CHOTEI, amount_column=column))
+        assert picker is not None and picker([line, line]) == [f"f{n}", f"f{n}"]
+    assert plain._amount_picker(TANTOSHA) is None

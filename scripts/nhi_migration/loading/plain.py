@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from operator import methodcaller
 from pathlib import Path
 
@@ -36,7 +36,7 @@ def copy_text(path: Path, table: legacy.LegacyTable, digest: "hashlib._Hash",
         raise NotPlain("not a plain file")
     header = ",".join(table.header)
     commas = len(table.header) - 1
-    amount = table.columns.index(table.amount_column) if table.amount_column else None
+    amounts = _amount_picker(table)
     # csv refuses a field longer than its limit: a line that long is read by csv.
     limit = csv.field_size_limit()
     tracked = Tracked()
@@ -56,13 +56,23 @@ def copy_text(path: Path, table: legacy.LegacyTable, digest: "hashlib._Hash",
                     continue
                 if set(map(methodcaller("count", ","), lines)) != {commas}:
                     raise NotPlain("a record has too many or too few fields")
-                tally.add_records(len(lines), None if amount is None else
-                                  [line.split(",", amount + 1)[amount] for line in lines])
+                tally.add_records(len(lines), amounts(lines) if amounts else None)
                 yield copy_block(lines, table.file, start)
     except OSError:
         raise NotPlain("the file cannot be read") from None
     if tracked.lines == 0:
         raise NotPlain("the file is empty")
+
+
+def _amount_picker(table: legacy.LegacyTable) -> Callable[[list[str]], list[str]] | None:
+    """The amount field of each plain line (cut from whichever end is nearer)."""
+    if table.amount_column is None:
+        return None
+    index = table.columns.index(table.amount_column)
+    after = len(table.columns) - 1 - index  # fields after it
+    if index <= after:
+        return lambda lines: [line.split(",", index + 1)[index] for line in lines]
+    return lambda lines: [line.rsplit(",", after + 1)[1] for line in lines]
 
 
 def plain_lines(block: bytes, whole: bool, tracked: Tracked, limit: int) -> list[str]:
