@@ -4,10 +4,13 @@ The work of each part is in ``loading/``: every file is decoded from CP932 (deco
 parsed as RFC 4180 CSV against the header of legacy-extract.md (records), streamed into
 PostgreSQL with COPY, every column as text exactly as dumped, with the file name and the
 line the record starts on (copy_in); record counts and amount totals must equal
-``_CONTROL.csv`` (control) and keys must be unique (duplicates). This module runs them in
-one transaction, in a loading schema that replaces the round's raw schema only when
-every file passed: a refused extract leaves the database exactly as it was. Messages
-name the file, the line and what to do; they never quote a value from a record.
+``_CONTROL.csv`` (control) and keys must be unique (duplicates). A file whose every line
+is one plain record goes a block at a time without the CSV parser (plain); any other is
+rolled back to its savepoint and read record by record, which names what is wrong. This
+module runs them in one transaction, in a loading schema that replaces the round's raw
+schema only when every file passed: a refused extract leaves the database exactly as it
+was. Messages name the file, the line and what to do; they never quote a value from a
+record.
 """
 
 from __future__ import annotations
