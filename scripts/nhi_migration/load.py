@@ -4,10 +4,13 @@ The work of each part is in ``loading/``: every file is decoded from CP932 (deco
 parsed as RFC 4180 CSV against the header of legacy-extract.md (records), streamed into
 PostgreSQL with COPY, every column as text exactly as dumped, with the file name and the
 line the record starts on (copy_in); record counts and amount totals must equal
-``_CONTROL.csv`` (control) and keys must be unique (duplicates). This module runs them in
-one transaction, in a loading schema that replaces the round's raw schema only when
-every file passed: a refused extract leaves the database exactly as it was. Messages
-name the file, the line and what to do; they never quote a value from a record.
+``_CONTROL.csv`` (control) and keys must be unique (duplicates). A file whose every line
+is one plain record goes a block at a time without the CSV parser (plain); any other is
+rolled back to its savepoint and read record by record, which names what is wrong. This
+module runs them in one transaction, in a loading schema that replaces the round's raw
+schema only when every file passed: a refused extract leaves the database exactly as it
+was. Messages name the file, the line and what to do; they never quote a value from a
+record.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from pathlib import Path
 from psycopg2 import sql
 
 from . import db, legacy
+from .loading import plain
 from .loading.control import Tally, check_control, read_control
-from .loading.copy_in import copy_table
+from .loading.copy_in import copy_plain, copy_table
 from .loading.duplicates import check_chotei_periods, check_keys
 from .loading.errors import LoadError
 from .loading.records import read_records
@@ -50,19 +54,37 @@ class LoadReport:
 
 def _load_file(cursor, schema: str, folder: Path, table: legacy.LegacyTable,
                progress: Callable[[str], None]) -> FileReport:
+    """One file into its table: by the plain path when the whole file is plain, else
+    (rolled back to where it started) record by record, which names any problem."""
     path = folder / table.file
-    digest = hashlib.sha256()
     started = time.perf_counter()
+    digest = hashlib.sha256()
     tally = Tally.of(table)
 
-    def counted() -> Iterator[tuple[int, list[str]]]:
-        for line, record in read_records(path, table.header, digest):
-            tally.add(record)
-            if tally.records % PROGRESS_EVERY == 0:
-                progress(f"  {table.file}: {tally.records:,} records …")
-            yield line, record
+    def plain_chunks() -> Iterator[str]:
+        shown = 0
+        for chunk in plain.copy_text(path, table, digest, tally):
+            yield chunk
+            if tally.records - shown >= PROGRESS_EVERY:
+                shown = tally.records // PROGRESS_EVERY * PROGRESS_EVERY
+                progress(f"  {table.file}: {shown:,} records …")
 
-    copy_table(cursor, schema, table, counted())
+    cursor.execute("savepoint plain_file")
+    if copy_plain(cursor, schema, table, plain_chunks()):
+        cursor.execute("release savepoint plain_file")
+    else:
+        cursor.execute("rollback to savepoint plain_file")
+        digest = hashlib.sha256()
+        tally = Tally.of(table)
+
+        def counted() -> Iterator[tuple[int, list[str]]]:
+            for line, record in read_records(path, table.header, digest):
+                tally.add(record)
+                if tally.records % PROGRESS_EVERY == 0:
+                    progress(f"  {table.file}: {tally.records:,} records …")
+                yield line, record
+
+        copy_table(cursor, schema, table, counted())
     progress(f"  {table.file:<18} {tally.records:>10,} records "
              f"({time.perf_counter() - started:.1f} s)")
     return FileReport(table=table.table_name, file=table.file, records=tally.records,

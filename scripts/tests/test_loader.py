@@ -6,12 +6,15 @@ import csv
 import io
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from psycopg2 import sql
 
 from nhi_migration import db, legacy, load
+from nhi_migration.loading import plain, records
+from nhi_migration.loading.errors import DAMAGED
 
 from conftest import make_extract, rewrite_csv
 
@@ -181,3 +184,120 @@ def test_text_arrives_exactly_as_dumped(loaded_round: str, small_extract: Path):
         loaded = dict(cursor.fetchall())
     assert loaded == expected
     assert any("\r\n" in v for v in loaded.values())
+
+
+# --- the plain path and its way back: the same refusal, line for line -----------------
+SHUNO = next(t for t in legacy.data_tables() if t.name == "shuno")
+
+
+def spy_on_the_plain_path(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The files whose plain path stopped, and why."""
+    stopped: dict[str, str] = {}
+    real = plain.copy_text
+
+    def spying(path, table, digest, tally):
+        try:
+            yield from real(path, table, digest, tally)
+        except plain.NotPlain as exc:
+            stopped[table.file] = str(exc)
+            raise
+
+    monkeypatch.setattr(plain, "copy_text", spying)
+    return stopped
+
+
+def edited_shuno(small_extract: Path, folder: Path,
+                 edit: Callable[[list[bytes]], None]) -> Path:
+    """The small extract with SHUNO.csv's lines (1-based: lines[n - 1]) edited."""
+    shutil.copytree(small_extract, folder)
+    lines = (folder / "SHUNO.csv").read_bytes().split(b"\r\n")
+    edit(lines)
+    (folder / "SHUNO.csv").write_bytes(b"\r\n".join(lines))
+    return folder
+
+
+def _quote_a_comma(lines: list[bytes], n: int = 5) -> None:
+    fields = lines[n - 1].split(b",")
+    fields[7] = b'"' + fields[7] + b',1"'  # NOFU_CD, quoted around a comma: csv's work
+    lines[n - 1] = b",".join(fields)
+
+
+def _field_too_many(n: int) -> Callable[[list[bytes]], None]:
+    return lambda lines: lines.__setitem__(n - 1, lines[n - 1] + b",0")
+
+
+def _then(*edits: Callable[[list[bytes]], None]) -> Callable[[list[bytes]], None]:
+    def edit(lines: list[bytes]) -> None:
+        for one in edits:
+            one(lines)
+    return edit
+
+
+FIELDS_TOO_MANY = f"SHUNO.csv line 9: the record has 10 fields, the header 9. {DAMAGED}"
+FALLBACKS = {  # a file the plain path would otherwise take: the refusal of today, exactly
+    "a quoted field, then a field too many": (_then(_quote_a_comma, _field_too_many(9)),
+                                              FIELDS_TOO_MANY),
+    "a blank line, then a field too many": (_then(lambda lines: lines.insert(4, b""),
+                                                  _field_too_many(9)), FIELDS_TOO_MANY),
+    "a field too many": (_field_too_many(9), FIELDS_TOO_MANY),
+    "a field too few": (lambda lines: lines.__setitem__(6, lines[6].rsplit(b",", 1)[0]),
+                        f"SHUNO.csv line 7: the record has 8 fields, the header 9. {DAMAGED}"),
+    "a lone CR": (lambda lines: lines.__setitem__(5, lines[5].replace(b",", b"\r,", 1)),
+                  "SHUNO.csv line 6: the record does not parse as CSV (new-line character "
+                  "seen in unquoted field - do you need to open the file in universal-newline "
+                  f"mode?). {DAMAGED}"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FALLBACKS))
+def test_the_plain_path_falls_back_and_the_refusal_is_todays(
+        loaded_round: str, small_extract: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, case: str):
+    edit, expected = FALLBACKS[case]
+    broken = edited_shuno(small_extract, tmp_path / "broken", edit)
+    with pytest.raises(load.LoadError) as by_records:  # the record-by-record path alone
+        list(records.read_records(broken / "SHUNO.csv", SHUNO.header))
+    assert str(by_records.value) == expected
+    stopped = spy_on_the_plain_path(monkeypatch)
+    before = snapshot(loaded_round)
+    with pytest.raises(load.LoadError) as caught:
+        load.load(broken, loaded_round)
+    assert (str(caught.value), caught.value.file, caught.value.line) == (
+        expected, "SHUNO.csv", by_records.value.line)
+    assert "SHUNO.csv" in stopped and "SETAI.csv" not in stopped  # SETAI went plain
+    assert snapshot(loaded_round) == before
+
+
+def test_what_only_csv_reads_loads_as_record_by_record(
+        loaded_round: str, small_extract: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch):
+    """A quote around a comma and a blank line send SHUNO.csv back to csv: its rows and
+    lines are what the record-by-record path reads, and the other files went plain."""
+    folder = edited_shuno(small_extract, tmp_path / "csv",
+                          _then(_quote_a_comma, lambda lines: lines.insert(9, b"")))
+    stopped = spy_on_the_plain_path(monkeypatch)
+    load.load(folder, loaded_round)
+    assert stopped.keys() == {"SHUNO.csv", "KOSHO_KEIKA.csv"}, stopped  # KOSHO: quoted CRLF
+    expected = [(*record, "SHUNO.csv", line)
+                for line, record in records.read_records(folder / "SHUNO.csv", SHUNO.header)]
+    with db.connect() as connection, connection.cursor() as cursor:
+        cursor.execute(sql.SQL("select * from {}.shuno order by _source_line").format(
+            sql.Identifier(db.schema_name(loaded_round, "raw"))))
+        assert cursor.fetchall() == expected
+    assert expected[3][7].endswith(",1") and expected[9][-1] == 12  # the blank line 10
+    load.load(small_extract, loaded_round)  # as the other tests expect it
+
+
+def test_a_duplicate_key_in_a_two_column_key_is_named_with_its_lines(
+        loaded_round: str, small_extract: Path, tmp_path: Path):
+    """The unique index that finds a repeated key does not name it: the GROUP BY does."""
+    folder = tmp_path / "dup"
+    shutil.copytree(small_extract, folder)
+    lines = (folder / "CODE_MST.csv").read_bytes().split(b"\r\n")
+    lines[7] = lines[3]  # line 8 repeats line 4 (CODE_KIND, CODE)
+    (folder / "CODE_MST.csv").write_bytes(b"\r\n".join(lines))
+    kind, code = lines[3].decode("cp932").split(",")[:2]
+    with pytest.raises(load.LoadError) as caught:
+        load.load(folder, loaded_round)
+    assert str(caught.value) == (f"CODE_MST.csv line 8: duplicate primary key CODE_KIND "
+                                 f"{kind}, CODE {code} (first on line 4). {DAMAGED}")

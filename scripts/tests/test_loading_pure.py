@@ -8,13 +8,15 @@ _CONTROL.csv and its totals, and the text COPY receives.
 
 from __future__ import annotations
 
+import csv
+import dataclasses
 import hashlib
 from pathlib import Path
 
 import pytest
 
 from nhi_migration import legacy
-from nhi_migration.loading import control, copy_in, decode, records
+from nhi_migration.loading import control, copy_in, decode, plain, records
 from nhi_migration.loading.errors import DAMAGED, LoadError
 
 TANTOSHA = next(t for t in legacy.data_tables() if t.name == "tantosha")
@@ -206,3 +208,129 @@ def test_the_copy_stream_hands_over_chunks_and_keeps_the_reason_it_stopped(tmp_p
     with pytest.raises(LoadError):  # T003, then the damaged line 5: the chunk is refused
         stream.read(8192)
     assert stream.error is not None and stream.error.line == 5
+
+
+def test_cp932_bytes_00_to_7f_are_ascii():
+    """decode.whole_block reads an all-ASCII block as ASCII: CP932 agrees on every byte."""
+    ascii_bytes = bytes(range(0x80))
+    assert ascii_bytes.decode("cp932") == ascii_bytes.decode("ascii")
+    assert decode.whole_block(b"a,b\\c\x00,~\r\n", decode.Tracked()) == "a,b\\c\x1a,~\r\n"
+
+
+# --- the plain path: the same COPY text, figures and digest as record by record --------
+def chotei_line(n: int, amount: str = "13200", setai: str = "1000000002") -> str:
+    return f"{10000000 + n},{setai},426,426,08,10200,3000,0,{amount},4270131,0000000,0"
+
+
+def by_records(path: Path, table: legacy.LegacyTable) -> tuple[str, tuple, str]:
+    """COPY text, (records, amount total) and SHA-256 as the record-by-record path makes them."""
+    digest, tally, rows = hashlib.sha256(), control.Tally.of(table), []
+    for line, record in records.read_records(path, table.header, digest):
+        tally.add(record)
+        rows.append((line, record))
+    return ("".join(copy_in.copy_rows(rows, table.file)), (tally.records, tally.amount_total),
+            digest.hexdigest())
+
+
+def by_plain(path: Path, table: legacy.LegacyTable) -> tuple[str, tuple, str]:
+    digest, tally = hashlib.sha256(), control.Tally.of(table)
+    text = "".join(plain.copy_text(path, table, digest, tally))
+    return text, (tally.records, tally.amount_total), digest.hexdigest()
+
+
+@pytest.mark.parametrize("block", [decode.BLOCK_BYTES, 7, 150])
+def test_a_plain_file_gives_copy_what_the_records_give_it(tmp_path, monkeypatch, block):
+    """Quoted fields, a backslash, a tab, a NUL, kanji and gaiji, amounts that do not
+    count, and a last line without CRLF: the plain path's text is byte for byte the
+    record-by-record path's, whatever the block size."""
+    lines = [",".join(CHOTEI.header), chotei_line(1), chotei_line(2, "-500"),
+             '"10000003","1000000004","429","429","06","7600","2300","0","9900","4291130",'
+             '"0000000","0"',
+             chotei_line(4, "", setai=NAMES[0]), chotei_line(5, "１２", setai="a\\b\tc"),
+             chotei_line(6, '"12345678901234567890"', setai='""'),
+             chotei_line(7, setai="山\x00\ue000"), chotei_line(8, "1200")]
+    path = tmp_path / "CHOTEI.csv"
+    path.write_bytes(("\r\n".join(lines)).encode("cp932"))
+    monkeypatch.setattr(decode, "BLOCK_BYTES", block)
+    expected = by_records(path, CHOTEI)
+    assert by_plain(path, CHOTEI) == expected
+    assert expected[1] == (8, 13200 * 2 - 500 + 9900 + 12345678901234567890 + 1200)
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp932"))  # with the last CRLF
+    assert by_plain(path, CHOTEI) == by_records(path, CHOTEI)
+    path.write_bytes(("\r\n".join(['"' + lines[0].replace(",", '","') + '"', *lines[1:]])
+                      ).encode("cp932"))  # a quoted header is the header to csv too
+    assert by_plain(path, CHOTEI) == by_records(path, CHOTEI)
+    path.write_bytes((lines[0] + "\r\n").encode("cp932"))  # the header only
+    assert by_plain(path, CHOTEI) == by_records(path, CHOTEI) == (
+        "", (0, 0), hashlib.sha256(path.read_bytes()).hexdigest())
+
+
+NOT_PLAIN = {  # what needs csv, or a refusal: (the line changed or added, how)
+    "a quote around a comma": 'T009,"山田,一郎",0',
+    "a doubled quote": 'T009,"山""田",0',
+    "a quote inside a field": 'T009,山"田,0',
+    "a field too many": "T009,名,0,余分",
+    "a field too few": "T009,名",
+    "a blank line": "",
+    "a lone CR": "T009,名\r前,0",
+    "a quoted CRLF": 'T009,"二行に\r\nわたる名",0',
+}
+
+
+@pytest.mark.parametrize("case", sorted(NOT_PLAIN))
+def test_a_line_that_is_not_plain_stops_the_plain_path(tmp_path, case):
+    path = write(tmp_path, "TANTOSHA.csv", [*tantosha_lines(), NOT_PLAIN[case], "T010,末尾,0"])
+    with pytest.raises(plain.NotPlain):
+        by_plain(path, TANTOSHA)
+
+
+@pytest.mark.parametrize("damage", ["bom", "lf", "bad-byte", "not-cp932", "no-header",
+                                    "empty", "folder", "missing"])
+def test_a_file_the_records_path_must_read_is_not_plain(tmp_path, damage):
+    lines = tantosha_lines()
+    path = {"bom": lambda: write(tmp_path, "TANTOSHA.csv", lines, prefix=b"\xef\xbb\xbf"),
+            "lf": lambda: write(tmp_path, "TANTOSHA.csv", lines, end="\n"),
+            "no-header": lambda: write(tmp_path, "TANTOSHA.csv", lines[1:]),
+            "empty": lambda: write(tmp_path, "TANTOSHA.csv", [], end=""),
+            "folder": lambda: (tmp_path / "TANTOSHA.csv").mkdir() or tmp_path / "TANTOSHA.csv",
+            "missing": lambda: tmp_path / "TANTOSHA.csv"}.get(damage)
+    if damage in ("bad-byte", "not-cp932"):
+        target = tmp_path / "TANTOSHA.csv"
+        target.write_bytes(",".join(TANTOSHA.header).encode() + b"\r\nT001,"
+                           + (b"\x81\x20" if damage == "bad-byte" else b"\xa0") + b",0\r\n")
+    else:
+        assert path is not None
+        target = path()
+    with pytest.raises(plain.NotPlain):
+        by_plain(target, TANTOSHA)
+
+
+def test_a_line_longer_than_csvs_field_limit_is_left_to_csv(tmp_path):
+    path = write(tmp_path, "TANTOSHA.csv", [*tantosha_lines(), "T009," + "名" * 40 + ",0"])
+    limit = csv.field_size_limit(30)
+    try:
+        with pytest.raises(plain.NotPlain):
+            by_plain(path, TANTOSHA)
+        assert "field larger than field limit (30)" in str(refusal(path, TANTOSHA.header))
+    finally:
+        csv.field_size_limit(limit)
+    assert by_plain(path, TANTOSHA) == by_records(path, TANTOSHA)
+
+
+def test_the_plain_stream_ends_the_data_where_the_plain_path_stops():
+    def chunks():
+        yield "a\tb\n"
+        raise plain.NotPlain("a blank line")
+
+    stream = copy_in.PlainStream(chunks())
+    assert (stream.read(8192), stream.stopped) == ("a\tb\n", None)
+    assert stream.read(8192) == "" and str(stream.stopped) == "a blank line"
+    assert stream.read(8192) == ""
+
+
+def test_the_amount_is_cut_from_either_end_of_a_plain_line():
+    line = ",".join(f"f{n}" for n in range(len(CHOTEI.columns)))
+    for n, column in enumerate(CHOTEI.columns):
+        picker = plain._amount_picker(dataclasses.replace(CHOTEI, amount_column=column))
+        assert picker is not None and picker([line, line]) == [f"f{n}", f"f{n}"]
+    assert plain._amount_picker(TANTOSHA) is None

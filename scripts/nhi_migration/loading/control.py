@@ -65,6 +65,13 @@ class Tally:
         if self.amount_index is not None and _AMOUNT.fullmatch(record[self.amount_index]):
             self.amount += int(record[self.amount_index])
 
+    def add_records(self, count: int, amounts: list[str] | None) -> None:
+        """``count`` records at once, with their amounts when the table has them (the
+        plain path's blocks; the same rule as add)."""
+        self.records += count
+        if self.amount_index is not None and amounts is not None:
+            self.amount += sum(map(int, filter(_AMOUNT.fullmatch, amounts)))
+
     @property
     def amount_total(self) -> int | None:
         return self.amount if self.amount_index is not None else None

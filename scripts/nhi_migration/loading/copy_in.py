@@ -11,6 +11,7 @@ from psycopg2 import sql
 
 from .. import legacy
 from .errors import LoadError
+from .plain import NotPlain
 
 CHUNK_RECORDS = 20_000
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -42,6 +43,44 @@ class CopyStream(io.TextIOBase):
             raise
 
     readline = read  # type: ignore[assignment]  # COPY reads text lines from it
+
+
+class PlainStream(io.TextIOBase):
+    """A file-like object that COPY reads: the plain path's chunks of COPY text. When the
+    plain path stops (NotPlain) it ends the data there, so COPY is never handed a line it
+    would refuse; ``stopped`` says why, and the caller rolls the table back."""
+
+    def __init__(self, chunks: Iterator[str]) -> None:
+        self._chunks = chunks
+        self.stopped: NotPlain | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> str:
+        """The next chunk whatever ``size`` asks (one CopyData message each); "" at the end."""
+        if self.stopped is not None:
+            return ""
+        try:
+            if size is None or size < 0:
+                return "".join(self._chunks)
+            return next(self._chunks, "")
+        except NotPlain as exc:
+            self.stopped = exc
+            return ""
+
+    readline = read  # type: ignore[assignment]
+
+
+def copy_plain(cursor, schema: str, table: legacy.LegacyTable, chunks: Iterator[str]) -> bool:
+    """Create the table of one dump file in ``schema`` and COPY the plain path's text in:
+    False when the plain path stopped (what was copied must then be rolled back)."""
+    _create_table(cursor, schema, table.name, table.columns)
+    statement = sql.SQL("copy {}.{} from stdin").format(sql.Identifier(schema),
+                                                        sql.Identifier(table.name))
+    stream = PlainStream(chunks)
+    cursor.copy_expert(statement.as_string(cursor), stream)
+    return stream.stopped is None
 
 
 def copy_rows(records: Iterable[tuple[int, list[str]]], file: str) -> Iterator[str]:

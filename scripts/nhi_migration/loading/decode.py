@@ -54,18 +54,8 @@ def _decode(path: Path, handle: "io.BufferedReader", tracked: Tracked,
     BOM) is decoded at once; any other block goes line by line through _decode_lines,
     which names the line and the problem exactly as before."""
     with handle:
-        rest = b""
-        while True:
-            data = handle.read(BLOCK_BYTES)
-            if not data:
-                break
-            data = rest + data
-            cut = data.rfind(b"\n") + 1
-            if cut == 0:
-                rest = data
-                continue
-            block, rest = data[:cut], data[cut:]
-            text = whole_block(block, tracked)
+        for block, whole in line_blocks(handle):
+            text = whole_block(block, tracked) if whole else None
             if text is None:
                 yield from _decode_lines(path, io.BytesIO(block), tracked, digest)
                 continue
@@ -76,8 +66,25 @@ def _decode(path: Path, handle: "io.BufferedReader", tracked: Tracked,
             for line in lines:
                 tracked.lines += 1
                 yield line + "\r\n"
-        if rest:
-            yield from _decode_lines(path, io.BytesIO(rest), tracked, digest)
+
+
+def line_blocks(handle: BinaryIO) -> Iterator[tuple[bytes, bool]]:
+    """The file's bytes in order, about BLOCK_BYTES at a time: (block, True) for a block
+    of whole lines (it ends in LF), then (rest, False) for what follows the last LF."""
+    rest = b""
+    while True:
+        data = handle.read(BLOCK_BYTES)
+        if not data:
+            break
+        data = rest + data
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            rest = data
+            continue
+        block, rest = data[:cut], data[cut:]
+        yield block, True
+    if rest:
+        yield rest, False
 
 
 def whole_block(block: bytes, tracked: Tracked) -> str | None:
@@ -86,12 +93,15 @@ def whole_block(block: bytes, tracked: Tracked) -> str | None:
         return None
     if tracked.lines == 0 and block.startswith(_BOM):
         return None
-    try:
-        text = block.decode("cp932")
-    except UnicodeDecodeError:
-        return None
-    if _NOT_CP932.search(text):
-        return None
+    if block.isascii():  # CP932's bytes 00-7F are ASCII: nothing outside CP932 either
+        text = block.decode("ascii")
+    else:
+        try:
+            text = block.decode("cp932")
+        except UnicodeDecodeError:
+            return None
+        if _NOT_CP932.search(text):
+            return None
     return text.replace("\x00", NUL_STAND_IN) if "\x00" in text else text
 
 
