@@ -83,7 +83,7 @@ def unexpected_rows(cursor: Any, relation: str, expectation: str,
     """How many rows of ``relation`` break one expectation, counted here (no value is
     selected, only ``count(*)``); None for an expectation this module cannot count."""
     table = sql.SQL(relation)
-    if expectation == "unexpected_rows_expectation":
+    if expectation in ("unexpected_rows_expectation", "unexpected_rows_count_expectation"):
         return _count(cursor, sql.SQL(kwargs["unexpected_rows_query"].format(batch=relation)))
     if expectation == "expect_column_values_to_not_be_null":
         return _count(cursor, sql.SQL("select 1 from {} where {} is null").format(

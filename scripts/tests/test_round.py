@@ -321,6 +321,23 @@ def test_refused_after_a_failed_expectation_and_after_a_change_since_validation(
     assert "KT040.payment_method（納付区分）が新コード" in result.stdout
     assert_refused(run_cli("export", *params, "--out", str(out)),
                    "the validation of this build failed", out)
+    # a row twice, and a file total one off: the key's uniqueness (one sort of the key) and
+    # the cross check of the file's count with the control total fail, each named, the
+    # doubled key counted once in the report
+    kt040 = project_of("PYGXF1").layout_of("kt040_payments")
+    with db.connect() as connection, connection.cursor() as cursor:
+        cursor.execute("insert into pygxf1_marts.kt040_payments select * from "
+                       "pygxf1_marts.kt040_payments order by payment_no desc limit 1")
+        cursor.execute("update pygxf1_marts.file_totals set record_count = record_count + 1 "
+                       "where file_id = 'KT040'")
+    result = run_cli("validate", *params)
+    assert_refused(result, "validation failed", out)
+    unique = f"KT040 のキー ({', '.join(kt040.key)}) が一意"
+    assert f"FAILED {unique}" in result.stdout
+    assert "FAILED KT040 の件数 = SHUNO の抽出件数表の件数 − 除外した件数（§6）" in result.stdout
+    page = validation_report.page_path(paths.round_work_dir("PYGXF1") / "gx")
+    assert re.search(re.escape(unique) + r'<br><span class="gx">[^<]*</span></td>'
+                     r'<td class="observed">不適合 1 行', page.read_text(encoding="utf-8"))
 
 
 # --- privacy --------------------------------------------------------------------------

@@ -150,7 +150,7 @@ def test_the_per_row_checks_of_each_mart_share_one_scan(project):
         "ExpectTableRowCountToEqual", "UnexpectedRowsExpectation",
         "ExpectColumnValuesToNotMatchRegex"}
     assert len(alone) + sum(len(c.parts) for c in scans.values()) == len(built)
-    assert all(c.asset == "ROUND" or "group by" in c.arguments.get("unexpected_rows_query", "")
+    assert all(c.asset == "ROUND" or "partition by" in c.arguments.get("unexpected_rows_query", "")
                or c.expectation != "UnexpectedRowsExpectation" for c in alone)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 from .. import db, dbt_runner, layouts, overflow, paths
 from ..validation.checks import RoundFacts
@@ -31,9 +32,14 @@ def step(parameters: dbt_runner.RoundParameters) -> dict:
     arguments = RoundFacts(parameters.round_id, parameters.as_of,
                            parameters.expected_households,
                            facts.is_production, facts.dbt_invocation_id)
-    result = run_gate(project, arguments, gx_dir(parameters.round_id), progress=say)
-    write_receipt(receipt_path(parameters.round_id), facts, result,
-                  relation_fingerprint(project))
+    # The marts' fingerprint is taken while GX loads (seconds of Python on one core, the
+    # server idle) and is complete before the first expectation reads a mart: any change
+    # after it, during the checks too, makes the exporter refuse.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        fingerprint = pool.submit(relation_fingerprint, project)
+        result = run_gate(project, arguments, gx_dir(parameters.round_id), progress=say,
+                          before_checks=fingerprint.result)
+    write_receipt(receipt_path(parameters.round_id), facts, result, fingerprint.result())
     say(f"[validate] {result.evaluated - len(result.failed)} of {result.evaluated} "
         f"expectations met in {time.perf_counter() - started:.1f} s; report for staff: "
         f"{result.page}")

@@ -38,8 +38,10 @@ def connection_url() -> str:
 
 
 def run_gate(project: layouts.Project, arguments: RoundFacts, gx_dir: Path,
-             progress: Callable[[str], None]) -> ValidationReport:
-    """Build the suites for this build, run the checkpoint, write the staff report."""
+             progress: Callable[[str], None],
+             before_checks: Callable[[], object] = lambda: None) -> ValidationReport:
+    """Build the suites for this build, run the checkpoint, write the staff report.
+    ``before_checks`` is called (and its wait ended) before the first expectation runs."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -73,6 +75,7 @@ def run_gate(project: layouts.Project, arguments: RoundFacts, gx_dir: Path,
         name=f"round_{arguments.round_id}", validation_definitions=definitions,
         actions=[], result_format=RESULT_FORMAT))  # no Data Docs: the staff report instead
     progress(f"  {len(checks)} expectations in {len(definitions)} suites …")
+    before_checks()
     result = checkpoint.run()
     report = ValidationReport(success=bool(result.success), evaluated=0)
     by_description = {check.description: check for check in checks}
