@@ -420,14 +420,17 @@ def gaiji_map() -> Iterator[Path]:
             seeds.GAIJI_MAP.write_bytes(original)
 
 
+@pytest.fixture(scope="class")
+def checkout_to_themselves(baseline: dict[str, str]) -> Iterator[None]:
+    """The checkout held exclusively while a class's tests run (the baseline made first)."""
+    with checkout_in_use(exclusive=True):
+        yield
+
+
+@pytest.mark.usefixtures("checkout_to_themselves")
 class TestGaijiMapEdits:
     """The five edits hold the checkout to themselves once, for all of them (the other
     worker's command in progress is waited for once, not five times)."""
-
-    @pytest.fixture(scope="class", autouse=True)
-    def checkout_to_themselves(self, baseline: dict[str, str]) -> Iterator[None]:
-        with checkout_in_use(exclusive=True):
-            yield
 
     @pytest.mark.parametrize(("edit", "needles"), [
         (lambda lines: lines.insert(6, "F044,U+E004,壽,二つ目の行"),
