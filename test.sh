@@ -14,18 +14,18 @@ export NHI_HANDLERS=handlers.example.yml
 # worker, so a file's fixtures are built once); NHI_TEST_WORKERS=0 runs them in one process.
 workers=(-n "${NHI_TEST_WORKERS:-2}" --dist loadfile)
 
-echo "== 1/4 ruff (imports, complexity, errors) and mypy"
+echo "== 1/3 ruff (imports, complexity, errors) and mypy"
 .venv/bin/ruff check scripts
 .venv/bin/mypy
 
-echo "== 2/4 sqlfluff lint (dbt templater)"
+echo "== 2/3 sqlfluff lint (dbt templater)"
 .venv/bin/sqlfluff lint models tests analyses --processes 2
 
-# The dbt build of a small extract (400 households, seed 7) is part of the fast tier:
-# test_package_bytes.py runs that extract as a whole round (load, dbt build with every
-# unit and data test, validation, export) and compares every byte of its package.
-echo "== 3/4 Python tests, fast tier (pure functions, unit tests, the CLI, one small round)"
-$py -m pytest scripts/tests -m "not slow" "${workers[@]}" "$@"
-echo "== 4/4 Python tests, slow tier (whole rounds, the fault suite, the default round once)"
-$py -m pytest scripts/tests -m "slow" "${workers[@]}" "$@"
+# One pytest session runs both tiers (the fast tier: pure functions, unit tests, the CLI,
+# one small round, BASE04, whose dbt build runs every unit and data test; the slow tier:
+# whole rounds, the fault suite, the default round once), so that the workers share all
+# of it out and finish together: the default round starts first, on a worker of its own
+# (FILE_ORDER in scripts/tests/conftest.py). `-m "not slow"` or `-m slow` runs one tier.
+echo "== 3/3 Python tests, fast and slow tiers (unit tests, the CLI, whole rounds, the fault suite, the default round once)"
+$py -m pytest scripts/tests "${workers[@]}" "$@"
 echo "== all tests passed"

@@ -84,6 +84,23 @@ def extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def planted(extract: Path, tmp_path_factory: pytest.TempPathFactory
+            ) -> Callable[[Path, frozenset[str]], Path]:
+    """planted_extract(folder, faults), each set of faults generated once for the module
+    and copied (the generator is deterministic; each test damages its own copy)."""
+    made = {frozenset(): extract}
+
+    def copy(folder: Path, faults: frozenset[str] = frozenset()) -> Path:
+        if faults not in made:
+            made[faults] = planted_extract(tmp_path_factory.mktemp("planted") / "extract",
+                                           faults)
+        shutil.copytree(made[faults], folder)
+        return folder
+
+    return copy
+
+
+@pytest.fixture(scope="module")
 def baseline_package(server: str, extract: Path, tmp_path_factory: pytest.TempPathFactory
                      ) -> Iterator[Path]:
     """The good round's package, written once before any fault is tried."""
@@ -255,9 +272,10 @@ DAMAGES: dict[str, tuple[frozenset[str], Callable[[Path], None] | None, tuple[st
 
 @pytest.mark.parametrize("damage", sorted(DAMAGES))
 def test_a_damaged_extract_is_refused_and_the_loaded_round_is_unchanged(
-        damage: str, baseline: dict[str, str], tmp_path: Path) -> None:
+        damage: str, baseline: dict[str, str], planted: Callable[[Path, frozenset[str]], Path],
+        tmp_path: Path) -> None:
     faults, edit, needles = DAMAGES[damage]
-    damaged = planted_extract(tmp_path / "extract", faults)
+    damaged = planted(tmp_path / "extract", faults)
     if edit is not None:
         edit(damaged)
     before = loaded_state()
@@ -402,34 +420,46 @@ def gaiji_map() -> Iterator[Path]:
             seeds.GAIJI_MAP.write_bytes(original)
 
 
-@pytest.mark.parametrize(("edit", "needles"), [
-    (lambda lines: lines.insert(6, "F044,U+E004,壽,二つ目の行"),
-     ("F044 is listed twice", "line 7", "first on line 6", "Keep one of lines 6 and 7")),
-    (lambda lines: lines.__setitem__(3, lines[3].replace(",邊,", ",ｱ,")),
-     ("line 4", "F042 is half-width", "one full-width CP932 character", "Correct line 4")),
-    (lambda lines: lines.__setitem__(3, lines[3].replace(",邊,", ",A,")),
-     ("line 4", "F042 is half-width",)),
-    (lambda lines: lines.__setitem__(3, lines[3].replace(",邊,", ",\U0001F600,")),
-     ("line 4", "F042 (U+1F600) is not a CP932 character")),
-    (lambda lines: lines.__setitem__(5, lines[5].replace(",", ";", 1)),
-     ("line 6", "the line has 3 fields, not 4")),
-])
-def test_a_gaiji_map_edit_by_staff_is_named_before_anything_is_built(
-        edit: Callable[[list[str]], None], needles: tuple[str, ...], gaiji_map: Path,
-        baseline: dict[str, str], extract: Path, tmp_path: Path) -> None:
-    lines = gaiji_map.read_text(encoding="utf-8").split("\n")
-    edit(lines)
-    gaiji_map.write_text("\n".join(lines), encoding="utf-8")
-    before = loaded_state()
-    result = run_round(extract, ROUND, tmp_path / "out")
-    assert_one_line(result, "the gaiji map is wrong, nothing was built",
-                    "seeds/gaiji_map.csv", *needles, out=tmp_path / "out")
-    assert "[load]" not in result.stdout and "[build]" not in result.stdout
-    assert loaded_state() == before
-    result = run_cli("build", "--round", ROUND, "--as-of", AS_OF, "--expected-households",
-                     str(HOUSEHOLDS))
-    assert_one_line(result, "the gaiji map is wrong", *needles[:1])
-    assert "[build]" not in result.stdout
+@pytest.fixture(scope="class")
+def checkout_to_themselves(baseline: dict[str, str]) -> Iterator[None]:
+    """The checkout held exclusively while a class's tests run (the baseline made first)."""
+    with checkout_in_use(exclusive=True):
+        yield
+
+
+@pytest.mark.usefixtures("checkout_to_themselves")
+class TestGaijiMapEdits:
+    """The five edits hold the checkout to themselves once, for all of them (the other
+    worker's command in progress is waited for once, not five times)."""
+
+    @pytest.mark.parametrize(("edit", "needles"), [
+        (lambda lines: lines.insert(6, "F044,U+E004,壽,二つ目の行"),
+         ("F044 is listed twice", "line 7", "first on line 6", "Keep one of lines 6 and 7")),
+        (lambda lines: lines.__setitem__(3, lines[3].replace(",邊,", ",ｱ,")),
+         ("line 4", "F042 is half-width", "one full-width CP932 character", "Correct line 4")),
+        (lambda lines: lines.__setitem__(3, lines[3].replace(",邊,", ",A,")),
+         ("line 4", "F042 is half-width",)),
+        (lambda lines: lines.__setitem__(3, lines[3].replace(",邊,", ",\U0001F600,")),
+         ("line 4", "F042 (U+1F600) is not a CP932 character")),
+        (lambda lines: lines.__setitem__(5, lines[5].replace(",", ";", 1)),
+         ("line 6", "the line has 3 fields, not 4")),
+    ])
+    def test_a_gaiji_map_edit_by_staff_is_named_before_anything_is_built(
+            self, edit: Callable[[list[str]], None], needles: tuple[str, ...], gaiji_map: Path,
+            baseline: dict[str, str], extract: Path, tmp_path: Path) -> None:
+        lines = gaiji_map.read_text(encoding="utf-8").split("\n")
+        edit(lines)
+        gaiji_map.write_text("\n".join(lines), encoding="utf-8")
+        before = loaded_state()
+        result = run_round(extract, ROUND, tmp_path / "out")
+        assert_one_line(result, "the gaiji map is wrong, nothing was built",
+                        "seeds/gaiji_map.csv", *needles, out=tmp_path / "out")
+        assert "[load]" not in result.stdout and "[build]" not in result.stdout
+        assert loaded_state() == before
+        result = run_cli("build", "--round", ROUND, "--as-of", AS_OF, "--expected-households",
+                         str(HOUSEHOLDS))
+        assert_one_line(result, "the gaiji map is wrong", *needles[:1])
+        assert "[build]" not in result.stdout
 
 
 # --- refusals of a built round ------------------------------------------------------------
@@ -444,9 +474,9 @@ def test_a_wrong_household_count_gives_both_figures_and_the_next_step(
 
 @pytest.mark.slow  # builds a round
 def test_a_value_too_large_or_negative_for_9n_names_the_legacy_rows(
-        server: str, tmp_path: Path) -> None:
+        server: str, planted: Callable[[Path, frozenset[str]], Path], tmp_path: Path) -> None:
     round_id = "PYOVR1"
-    damaged = planted_extract(tmp_path / "extract", frozenset({"negative-amount"}))
+    damaged = planted(tmp_path / "extract", frozenset({"negative-amount"}))
     chotei = list(csv.reader(io.StringIO((damaged / "CHOTEI.csv").read_bytes()
                                          .decode("cp932"), newline="")))
     header = chotei[0]
@@ -566,8 +596,11 @@ class Running:
         return "".join(self.lines)
 
 
-def test_kill_9_during_load_build_and_export_then_the_next_run_is_byte_identical(
+def test_kill_9_then_the_next_run_beside_a_second_round_is_byte_identical(
         baseline: dict[str, str], extract: Path, tmp_path: Path) -> None:
+    """Killed thrice, then the next run of the round beside a second round at once on the
+    same cluster, while the round itself is refused a second command (one whole run for
+    both promises: the kills leave nothing, and two rounds at once keep apart)."""
     out = tmp_path / ROUND
     staging = out.parent / f".{out.name}.incomplete"
     words = ["run", "--input", str(extract), "--round", ROUND, "--as-of", AS_OF,
@@ -593,10 +626,21 @@ def test_kill_9_during_load_build_and_export_then_the_next_run_is_byte_identical
     running.kill_group()
     assert not out.exists()  # a killed export leaves no package that looks whole
 
-    result = run_round(extract, ROUND, out)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    # two rounds at once on one cluster, and one round twice is refused
+    second = tmp_path / OTHER
+    words = ["--input", str(extract), "--as-of", AS_OF, "--expected-households",
+             str(HOUSEHOLDS)]
+    one = Running("run", *words, "--round", ROUND, "--out", str(out))
+    two = Running("run", *words, "--round", OTHER, "--out", str(second))
+    one.wait_for("[build]")
+    busy = run_cli("load", "--input", str(extract), "--round", ROUND)
+    outputs = [running.finish() for running in (one, two)]
+    assert one.process.returncode == 0 and two.process.returncode == 0, \
+        outputs[0][-2000:] + outputs[1][-2000:]
+    assert busy.returncode == 1 and "round PYFLT1 is in use by another command" in busy.stderr
     assert not staging.exists()
     assert package_hashes(out) == baseline
+    assert package_hashes(second).keys() == baseline.keys()
     assert audit.verify()[1] == []
 
 
@@ -632,24 +676,6 @@ def test_the_server_stopping_mid_build_says_so_and_a_rerun_is_safe(
         assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr
     finally:
         run_cli("db", "destroy", "--operator", "V900", "--yes", env=env, operator=None)
-
-
-def test_two_rounds_at_once_on_one_cluster_and_one_round_twice_is_refused(
-        baseline: dict[str, str], extract: Path, tmp_path: Path) -> None:
-    first, second = tmp_path / ROUND, tmp_path / OTHER
-    words = ["--input", str(extract), "--as-of", AS_OF, "--expected-households",
-             str(HOUSEHOLDS)]
-    one = Running("run", *words, "--round", ROUND, "--out", str(first))
-    two = Running("run", *words, "--round", OTHER, "--out", str(second))
-    one.wait_for("[build]")
-    busy = run_cli("load", "--input", str(extract), "--round", ROUND)
-    outputs = [running.finish() for running in (one, two)]
-    assert one.process.returncode == 0 and two.process.returncode == 0, \
-        outputs[0][-2000:] + outputs[1][-2000:]
-    assert busy.returncode == 1 and "round PYFLT1 is in use by another command" in busy.stderr
-    assert package_hashes(first) == baseline
-    assert package_hashes(second).keys() == baseline.keys()
-    assert audit.verify()[1] == []
 
 
 def test_erasing_a_round_that_never_existed_is_refused_without_a_certificate(

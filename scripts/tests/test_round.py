@@ -46,14 +46,12 @@ def assert_refused(result, reason: str, out: Path) -> None:
     assert not list(out.parent.glob(f".{out.name}.incomplete"))
 
 
-@pytest.fixture(scope="module")
-def small_round(server, small_extract, tmp_path_factory):
-    """The 2,000-household extract run end to end as round PYRND1."""
-    out = tmp_path_factory.mktemp("package") / "PYRND1"
-    result = run_round(small_extract, "PYRND1", out, 2000)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr
-    yield out, result
-    drop_round_schemas("PYRND1")
+@pytest.fixture()
+def small_round(small_run):
+    """The 2,000-household extract run end to end as round PYRND1 (once per session,
+    conftest.small_run; read here while no test runs it again)."""
+    with small_run.in_use():
+        yield small_run.out, small_run.result
 
 
 def test_the_package_holds_every_file_of_section_7(small_round):
@@ -202,11 +200,12 @@ def test_ibm_extension_kanji_in_the_files_use_the_windows_rows(small_round):
         assert b"\xee\xe0" not in name and b"\xed\x95" not in name
 
 
-def test_the_same_round_twice_gives_byte_identical_files(small_round, small_extract,
+def test_the_same_round_twice_gives_byte_identical_files(small_run, small_extract,
                                                         tmp_path):
-    out, _ = small_round
+    out = small_run.out
     again = tmp_path / "again"
-    result = run_round(small_extract, "PYRND1", again, 2000)
+    with small_run.in_use(exclusive=True):  # no test reads the round meanwhile
+        result = run_round(small_extract, "PYRND1", again, 2000)
     assert result.returncode == 0, result.stderr
     for path in sorted(out.iterdir()):
         assert path.read_bytes() == (again / path.name).read_bytes(), path.name
@@ -240,11 +239,10 @@ def tiny(tmp_path):
         drop_round_schemas(round_id)
 
 
-def test_refused_when_kt010_differs_from_expected_households(tiny, tmp_path):
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "KT010.dat").write_bytes(b"an earlier package")  # a stale package is removed
-    result = run_round(tiny("PYCNT1"), "PYCNT1", out, 151)
+def test_refused_when_kt010_differs_from_expected_households(failed_round):
+    # the 150 households run with --expected-households 151, into a folder holding an
+    # earlier KT010.dat (conftest.failed_round: a stale package is removed)
+    out, result = failed_round.out, failed_round.result
     assert_refused(result, "validation failed", out)
     assert "KT010 holds 150 households, --expected-households is 151" in result.stdout
     assert not (out / "KT010.dat").exists()
@@ -258,21 +256,20 @@ def test_refused_when_a_household_row_is_unreadable(tiny, tmp_path):
     assert "EXCEPTIONS ERROR INVALID_VALUE SETAI: 1 (SETAI_NO " in result.stdout
 
 
-def test_refused_on_an_unmapped_legacy_code(tiny, tmp_path):
-    out = tmp_path / "out"
-    result = run_round(tiny("PYCOD1", frozenset({"unknown-code"})), "PYCOD1", out, 150)
-    assert_refused(result, "NOFU code '09' on 1 row(s)", out)
+def test_refused_on_an_unmapped_legacy_code(unknown_code_round):
+    # conftest: the 150 households with an unmapped code, run once per session
+    assert_refused(unknown_code_round.result, "NOFU code '09' on 1 row(s)",
+                   unknown_code_round.out)
 
 
-def test_refused_on_unmapped_gaiji_in_a_production_round_only(tiny, tmp_path):
+def test_refused_on_unmapped_gaiji_in_a_production_round_only(tiny, passed_round, tmp_path):
     extract = tiny("PRODG1")
     out = tmp_path / "out"
     result = run_round(extract, "PRODG1", out, 150)
     assert_refused(result, "本番回次", out)
     assert "未登録の外字" in result.stderr
-    test_out = tmp_path / "test-out"
-    tiny("TESTG1")
-    result = run_round(extract, "TESTG1", test_out, 150)
+    # the same extract as test round PYGOK1 (conftest.passed_round, run once per session)
+    result = passed_round.result
     assert result.returncode == 0, result.stderr
     assert "GAIJI_UNMAPPED         WARNING" in result.stdout
 
@@ -290,15 +287,11 @@ def test_refused_on_a_negative_value_bound_for_a_9n_field(tiny, tmp_path):
     assert "KT030.paid_amount（収納済額）が 9(9) に収まる" in result.stdout
 
 
-def test_refused_when_the_accounting_does_not_balance(tiny, tmp_path):
-    extract = tiny("PYBAL1")
+def test_refused_when_the_accounting_does_not_balance(unbalanced_round, tmp_path):
+    # conftest: a round loaded, a row deleted from its raw table, then built
     out = tmp_path / "out"
-    assert run_cli("load", "--input", str(extract), "--round", "PYBAL1").returncode == 0
-    with db.connect() as connection, connection.cursor() as cursor:
-        cursor.execute("delete from pybal1_raw.kosho_keika where _source_line = 2")
-    params = ["--round", "PYBAL1", "--as-of", AS_OF, "--expected-households", "150"]
-    result = run_cli("build", *params)
-    assert_refused(result, "assert_accounting_balances", out)
+    params = ["--round", "PYACCT", "--as-of", AS_OF, "--expected-households", "150"]
+    assert_refused(unbalanced_round.result, "assert_accounting_balances", out)
     result = run_cli("export", *params, "--out", str(out))
     assert_refused(result, "no validation has been run for this build", out)
 

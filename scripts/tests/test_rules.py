@@ -23,43 +23,26 @@ def query(statement: str, *params: object) -> list[tuple]:
         return cursor.fetchall()
 
 
-@pytest.mark.slow  # builds a round
-def test_an_unknown_code_stops_the_build_naming_kind_code_and_count(server, tmp_path):
-    extract = make_extract(tmp_path / "x", households=150, seed=4,
-                           faults=frozenset({"unknown-code"}))
-    try:
-        assert run_cli("load", "--input", str(extract), "--round", "PYCODE").returncode == 0
-        result = run_cli("build", "--round", "PYCODE", "--as-of", "2017-11-10",
-                         "--expected-households", "150")
-        output = result.stdout + result.stderr
-        assert result.returncode == 1
-        assert "unmapped legacy code (setup-layouts.md §3): NOFU code '09' on 1 row(s)" in output
-        assert "seeds/code_map.csv" in output
-        # the marts that depend on the payments were not built
-        assert query("select count(*) from information_schema.tables "
-                     "where table_schema = 'pycode_marts' and table_name = 'kt040_payments'") \
-            == [(0,)]
-    finally:
-        drop_round_schemas("PYCODE")
+def test_an_unknown_code_stops_the_build_naming_kind_code_and_count(unknown_code_round):
+    result = unknown_code_round.result  # conftest: the round run once per session
+    output = result.stdout + result.stderr
+    assert result.returncode == 1
+    assert "unmapped legacy code (setup-layouts.md §3): NOFU code '09' on 1 row(s)" in output
+    assert "seeds/code_map.csv" in output
+    # the marts that depend on the payments were not built
+    assert query("select count(*) from information_schema.tables "
+                 "where table_schema = 'pycod1_marts' and table_name = 'kt040_payments'") \
+        == [(0,)]
 
 
-@pytest.mark.slow  # builds a round
-def test_an_accounting_that_cannot_balance_fails_the_build(server, tmp_path):
+def test_an_accounting_that_cannot_balance_fails_the_build(unbalanced_round):
     """A row lost between the load and the build (here: deleted from the raw table)."""
-    extract = make_extract(tmp_path / "x", households=150, seed=5)
-    try:
-        assert run_cli("load", "--input", str(extract), "--round", "PYACCT").returncode == 0
-        query("delete from pyacct_raw.shuno where _source_line = "
-              "(select min(_source_line) from pyacct_raw.shuno) returning 1")
-        result = run_cli("build", "--round", "PYACCT", "--as-of", "2017-11-10",
-                         "--expected-households", "150")
-        assert result.returncode == 1
-        assert "assert_accounting_balances" in result.stdout
-        rows = query("select table_name, measure, balanced from pyacct_marts.accounting "
-                     "where balanced = 'N' order by row_order")
-        assert rows == [("SHUNO", "RECORDS", "N"), ("SHUNO", "AMOUNT:HONRYO_GAKU", "N")]
-    finally:
-        drop_round_schemas("PYACCT")
+    result = unbalanced_round.result  # conftest: the round made once per session
+    assert result.returncode == 1
+    assert "assert_accounting_balances" in result.stdout
+    rows = query("select table_name, measure, balanced from pyacct_marts.accounting "
+                 "where balanced = 'N' order by row_order")
+    assert rows == [("SHUNO", "RECORDS", "N"), ("SHUNO", "AMOUNT:HONRYO_GAKU", "N")]
 
 
 def test_a_malformed_round_parameter_stops_dbt(server, tmp_path):
@@ -140,24 +123,25 @@ def test_every_model_column_and_source_is_described_japanese_first(built_small_r
         assert macro["description"].strip(), macro["unique_id"]
 
 
-def test_documented_columns_are_the_models_real_columns(built_small_round: str):
+def test_documented_columns_are_the_models_real_columns(small_run):
     """dbt docs generate succeeds, and each model's YAML lists exactly its columns."""
-    parameters = dbt_runner.RoundParameters(built_small_round, "2017-11-10", 2000)
-    assert dbt_runner.run_dbt(["docs", "generate", "--static"], parameters,
-                              output=lambda _: None) == 0
-    target = dbt_runner.target_dir(built_small_round)
-    catalog = json.loads((target / "catalog.json").read_text(encoding="utf-8"))
-    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
-    checked = 0
-    for unique_id, node in manifest["nodes"].items():
-        if node["resource_type"] != "model" or unique_id not in catalog["nodes"]:
-            continue
-        real = set(catalog["nodes"][unique_id]["columns"])
-        documented = set(node["columns"])
-        assert real == documented, (unique_id, real ^ documented)
-        checked += 1
-    assert checked >= 38
-    assert (target / "static_index.html").is_file()
+    parameters = dbt_runner.RoundParameters(small_run.round_id, "2017-11-10", 2000)
+    with small_run.in_use(exclusive=True):  # it rewrites the round's target folder
+        assert dbt_runner.run_dbt(["docs", "generate", "--static"], parameters,
+                                  output=lambda _: None) == 0
+        target = dbt_runner.target_dir(small_run.round_id)
+        catalog = json.loads((target / "catalog.json").read_text(encoding="utf-8"))
+        manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+        checked = 0
+        for unique_id, node in manifest["nodes"].items():
+            if node["resource_type"] != "model" or unique_id not in catalog["nodes"]:
+                continue
+            real = set(catalog["nodes"][unique_id]["columns"])
+            documented = set(node["columns"])
+            assert real == documented, (unique_id, real ^ documented)
+            checked += 1
+        assert checked >= 38
+        assert (target / "static_index.html").is_file()
 
 
 def test_every_setup_field_names_the_legacy_columns_it_comes_from() -> None:

@@ -22,8 +22,6 @@ from nhi_migration import dbt_runner, layouts, paths, validation_report
 from nhi_migration.validation import checks as gate_checks
 from nhi_migration.validation import database
 
-from conftest import drop_round_schemas, make_extract, run_cli
-
 AS_OF = "2017-11-10"
 HOUSEHOLDS = 150
 
@@ -47,34 +45,22 @@ class Round:
         return [check.description for check in checks]
 
 
-def _run(extract: Path, round_id: str, expected: int, out: Path) -> Round:
-    result = run_cli("run", "--input", str(extract), "--round", round_id, "--as-of", AS_OF,
-                     "--expected-households", str(expected), "--out", str(out))
-    page = validation_report.page_path(paths.round_work_dir(round_id) / "gx")
-    return Round(round_id, result, page)
+def _report(done) -> Round:
+    page = validation_report.page_path(paths.round_work_dir(done.round_id) / "gx")
+    return Round(done.round_id, done.result, page)
 
 
 @pytest.fixture(scope="module")
-def extract(server, tmp_path_factory) -> Path:
-    return make_extract(tmp_path_factory.mktemp("report") / "extract", households=HOUSEHOLDS,
-                        seed=3)
+def passed(passed_round):
+    """Round PYGOK1: the 150 households (seed 3) run once per session (conftest)."""
+    return _report(passed_round)
 
 
 @pytest.fixture(scope="module")
-def passed(extract, tmp_path_factory):
-    done = _run(extract, "PYGOK1", HOUSEHOLDS, tmp_path_factory.mktemp("out") / "PYGOK1")
-    assert done.result.returncode == 0, done.result.stdout[-3000:] + done.result.stderr
-    yield done
-    drop_round_schemas("PYGOK1")
-
-
-@pytest.fixture(scope="module")
-def failed(extract, tmp_path_factory):
-    """The same extract with the wrong --expected-households: one expectation fails."""
-    done = _run(extract, "PYGFL1", HOUSEHOLDS + 1, tmp_path_factory.mktemp("out") / "PYGFL1")
-    assert done.result.returncode == 1, done.result.stdout[-3000:] + done.result.stderr
-    yield done
-    drop_round_schemas("PYGFL1")
+def failed(failed_round):
+    """The same extract with the wrong --expected-households: one expectation fails
+    (round PYGFL1, conftest)."""
+    return _report(failed_round)
 
 
 def _text(html: str) -> str:
