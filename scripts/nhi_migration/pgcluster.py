@@ -213,11 +213,19 @@ class Cluster:
             "--locale=C",
             "--no-instructions",
         )
-        with (self.data_dir / "postgresql.auto.conf").open("a", encoding="utf-8") as conf:
-            for key, value in SERVER_SETTINGS.items():
-                conf.write(f"{key} = {value}\n")
-            conf.write(f"unix_socket_directories = '{self.socket_dir}'\n")
-            conf.write(f"port = {PORT}\n")
+
+    def _write_settings(self) -> None:
+        """The tool's server settings, written before every start: a cluster made by an
+        earlier version of the tool (or a file edited by hand) runs with today's."""
+        lines = ["# Written by nhi_migration.pgcluster at every start (SERVER_SETTINGS)."]
+        lines += [f"{key} = {value}" for key, value in SERVER_SETTINGS.items()]
+        lines += [f"unix_socket_directories = '{self.socket_dir}'", f"port = {PORT}"]
+        conf = self.data_dir / "postgresql.auto.conf"
+        text = "\n".join(lines) + "\n"
+        # initdb made the file, owned by the server's user: rewriting it in place keeps
+        # its owner and mode (root may write it; a normal user owns it).
+        if conf.read_text(encoding="utf-8") != text:
+            conf.write_text(text, encoding="utf-8")
 
     def start(self) -> None:
         # Two commands may start at once (two rounds on one cluster): one at a time here,
@@ -229,6 +237,7 @@ class Cluster:
             if not self.is_initialised():
                 self.init()
             if not self.is_running():
+                self._write_settings()
                 self._run("pg_ctl", "start", "-w", "-t", "60", "-D", str(self.data_dir),
                           "-l", str(self.log_file), "-s")
             self._ensure_database()

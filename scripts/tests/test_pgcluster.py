@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from nhi_migration import db, paths, pgcluster
+from nhi_migration import db, dbt_runner, paths, pgcluster
 
 from conftest import run_cli
 
@@ -49,6 +49,31 @@ def test_a_cluster_starts_listens_only_on_its_socket_and_stops(private_cluster):
     assert not cluster.is_running()
     cluster.start()  # starts again on the same data
     assert cluster.is_running()
+
+
+def test_a_cluster_made_by_an_older_version_starts_with_the_current_settings(private_cluster):
+    """The settings are the tool's, not the cluster's: a cluster initialised when the
+    tool had other settings (or whose file was edited) gets today's at its next start."""
+    cluster = private_cluster
+    cluster.start()
+    cluster.stop()
+    conf = cluster.data_dir / "postgresql.auto.conf"
+    stale = conf.read_text(encoding="utf-8").replace(
+        f"work_mem = {pgcluster.SERVER_SETTINGS['work_mem']}\n", "work_mem = 128MB\n")
+    assert "work_mem = 128MB" in stale
+    conf.write_text(stale + "hash_mem_multiplier = 2.0\n", encoding="utf-8")
+    cluster.start()
+    env = cluster.connection_env()
+    connection = psycopg2.connect(host=env["PGHOST"], port=env["PGPORT"], user=env["PGUSER"],
+                                  dbname=env["PGDATABASE"])
+    with connection, connection.cursor() as cursor:
+        cursor.execute("show work_mem")
+        assert cursor.fetchone() == (pgcluster.SERVER_SETTINGS["work_mem"],)
+        cursor.execute("show shared_buffers")
+        assert cursor.fetchone() == (pgcluster.SERVER_SETTINGS["shared_buffers"],)
+        cursor.execute("select current_setting('hash_mem_multiplier')::float8")
+        assert cursor.fetchone() == (float(pgcluster.SERVER_SETTINGS["hash_mem_multiplier"]),)
+    connection.close()
 
 
 def test_configured_server_is_used_and_no_cluster_is_started(monkeypatch, tmp_path):
@@ -107,3 +132,34 @@ def test_two_folders_of_one_checkout_never_share_a_cluster(tmp_path, server):
     assert roots[0] != roots[1]
     if suite is not None:
         assert str(suite.root) not in roots
+
+
+def test_dbt_on_the_embedded_cluster_leaves_the_cores_to_its_threads(monkeypatch, server):
+    """Each dbt thread's statement runs without parallel workers when the threads take
+    every core (2 and 2 here); with cores to spare it gets its share; a server of the
+    user's own, or a malformed NHI_DBT_THREADS (dbt refuses it), is left alone."""
+    monkeypatch.setenv(pgcluster.EMBEDDED_MARKER, os.environ.get(pgcluster.EMBEDDED_MARKER)
+                       or "/embedded")
+    monkeypatch.setenv("PGOPTIONS", "-c statement_timeout=0")
+    monkeypatch.setenv("NHI_DBT_THREADS", "2")
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    env = dbt_runner.dbt_environment()
+    assert env["PGOPTIONS"] == "-c statement_timeout=0 -c max_parallel_workers_per_gather=0"
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert dbt_runner.dbt_environment()["PGOPTIONS"].endswith("max_parallel_workers_per_gather=3")
+    monkeypatch.delenv("NHI_DBT_THREADS")  # the profile's default, 2
+    assert dbt_runner.dbt_environment()["PGOPTIONS"].endswith("max_parallel_workers_per_gather=3")
+    monkeypatch.setenv("NHI_DBT_THREADS", "two")
+    assert dbt_runner.dbt_environment()["PGOPTIONS"] == "-c statement_timeout=0"
+    monkeypatch.setenv("NHI_DBT_THREADS", "2")
+    monkeypatch.delenv(pgcluster.EMBEDDED_MARKER)
+    assert dbt_runner.dbt_environment()["PGOPTIONS"] == "-c statement_timeout=0"
+    # libpq (psycopg2, as dbt-postgres connects without options of its own) applies it
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setenv(pgcluster.EMBEDDED_MARKER, "/embedded")
+    monkeypatch.setenv("PGOPTIONS", dbt_runner.dbt_environment()["PGOPTIONS"])
+    connection = psycopg2.connect("")
+    with connection, connection.cursor() as cursor:
+        cursor.execute("show max_parallel_workers_per_gather")
+        assert cursor.fetchone() == ("0",)
+    connection.close()
