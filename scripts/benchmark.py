@@ -1,6 +1,6 @@
 """Benchmark a whole round at one or more sizes, against PostgreSQL's own COPY speed.
 
-    python scripts/benchmark.py [--sizes 46565,465650] [--work DIR] [--keep]
+    python scripts/benchmark.py [--sizes 46565,465650] [--work DIR] [--keep] [--with-run]
 
 For each size: generate the synthetic extract, then time each stage of a round (load,
 dbt build, validation, export) as the CLI runs it, from cold (no schemas, no dbt target
@@ -177,7 +177,8 @@ def drop_round(round_id: str) -> None:
             cursor.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(schema)))
 
 
-def bench(households: int, work: Path, keep: bool, operator: str) -> dict:
+def bench(households: int, work: Path, keep: bool, operator: str,
+          with_run: bool = False) -> dict:
     round_id = f"BM{households % 10000:04d}"
     extract = work / f"extract-{households}"
     out = work / f"out-{households}"
@@ -231,11 +232,30 @@ def bench(households: int, work: Path, keep: bool, operator: str) -> dict:
     print(f"  ratio whole round / raw COPY in + out: {round_seconds / base:.1f}× "
           f"(target at most 8×); peak memory {round_peak:,} MiB (Python, dbt and "
           "PostgreSQL together, PSS)", flush=True)
+    run_figures = None
+    if with_run:
+        # The same round as one command (what run.sh does), from cold as well: its
+        # dbt parse runs beside its load.
+        run_id = f"BR{households % 10000:04d}"
+        run_out = work / f"out-run-{households}"
+        drop_round(run_id)
+        shutil.rmtree(paths.round_work_dir(run_id), ignore_errors=True)
+        shutil.rmtree(run_out, ignore_errors=True)
+        run_figures = timed([*cli, "run", "--input", str(extract), "--round", run_id,
+                             "--as-of", "2017-11-10", "--expected-households", str(households),
+                             "--out", str(run_out), "--operator", operator])
+        seconds, peak, cli_rss = run_figures
+        print(f"  {'run':<10} {seconds:>9.1f} {records / seconds:>11,.0f} "
+              f"{seconds / base:>7.1f}× {'':>7} {peak:>9,} {cli_rss:>8,}"
+              f"   (migrate.py run, one command, round {run_id})", flush=True)
+        drop_round(run_id)
+        shutil.rmtree(paths.round_work_dir(run_id), ignore_errors=True)
+        shutil.rmtree(run_out, ignore_errors=True)
     if not keep:
         drop_round(round_id)
         shutil.rmtree(extract, ignore_errors=True)
         shutil.rmtree(out, ignore_errors=True)
-    return {"households": households, "stages": stages, "round_seconds": round_seconds,
+    return {"run": run_figures, "households": households, "stages": stages, "round_seconds": round_seconds,
             "baseline": (base_in, base_out), "peak_mib": round_peak}
 
 
@@ -247,6 +267,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="folder for extracts and packages (default: a temporary one)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the extracts, packages and schemas afterwards")
+    parser.add_argument("--with-run", action="store_true",
+                        help="also time the same round as one `migrate.py run` (its dbt "
+                             "parse beside its load), from cold, as round BR….")
     parser.add_argument("--operator", default="V001",
                         help="designated vendor handler (default %(default)s of the handlers "
                              "file in NHI_HANDLERS, else handlers.example.yml)")
@@ -258,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work or Path(tempfile.mkdtemp(prefix="nhi-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     for size in (int(s) for s in args.sizes.split(",")):
-        bench(size, work, args.keep, args.operator)
+        bench(size, work, args.keep, args.operator, args.with_run)
     if args.work is None and not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return 0

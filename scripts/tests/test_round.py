@@ -119,6 +119,32 @@ def _expected_value(value, field: layouts.Field):
     return value
 
 
+@pytest.mark.slow
+def test_dbt_parses_beside_the_load_and_the_build_uses_that_parse(tmp_path):
+    """``run`` starts ``dbt parse`` while the load runs; the build then finds that parse
+    (same files, vars and environment) and skips a full parse of its own."""
+    extract = make_extract(tmp_path / "x", households=60, seed=61)
+    try:
+        result = run_cli("run", "--input", str(extract), "--round", "PYPRS1", "--as-of", AS_OF,
+                         "--expected-households", "60", "--out", str(tmp_path / "out"))
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr
+        logs = paths.round_work_dir("PYPRS1") / "logs"
+        # dbt rolls dbt.log over at 10 MB: dbt.log.2, dbt.log.1, then dbt.log
+        parts = sorted(logs.glob("dbt.log*"),
+                       key=lambda p: -int(p.suffix[1:]) if p.suffix[1:].isdigit() else 0)
+        log = "".join(part.read_text(encoding="utf-8") for part in parts)
+        invocations = log.split("Running with dbt=")[1:]
+        commands = [match.group(1) if match else "?" for match in
+                    (re.search(r"'invocation_command': 'dbt (\w+)", part)
+                     for part in invocations)]
+        assert commands == ["parse", "build"]
+        assert "Partial parsing enabled, no changes found, skipping parsing" in invocations[1]
+        assert "Starting full parse" not in invocations[1]
+    finally:
+        drop_round_schemas("PYPRS1")
+        shutil.rmtree(paths.round_work_dir("PYPRS1"), ignore_errors=True)
+
+
 def test_every_record_decodes_back_to_its_mart_row(small_round):
     """Each record of each file, cut at the layout's positions and decoded, equals the mart."""
     out, _ = small_round

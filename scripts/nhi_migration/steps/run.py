@@ -19,7 +19,9 @@ def command(parameters: dbt_runner.RoundParameters, input_dir: Path, out: Path,
     build.check_seeds()
     say(f"database: {db.ensure_server()}")
     with export_step.leaving_no_package(out, parameters.round_id):
-        load.step(input_dir, parameters.round_id, audit_fields)
+        # dbt's parse needs no data: it runs on the core the load leaves free
+        with dbt_runner.parsing_ahead(parameters):
+            load.step(input_dir, parameters.round_id, audit_fields)
         build.step(parameters)
         validate.step(parameters)
         package = export_step.step(parameters, out, audit_fields)
