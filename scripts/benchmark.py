@@ -241,7 +241,8 @@ def bench(households: int, work: Path, keep: bool, operator: str,
         drop_round(run_id)
         shutil.rmtree(paths.round_work_dir(run_id), ignore_errors=True)
         shutil.rmtree(run_out, ignore_errors=True)
-        run_figures = timed([*cli, "run", "--input", str(extract), "--round", run_id,
+        run_figures = timed([python, str(SCRIPTS / "migrate.py"), "run", "--input",
+                             str(extract), "--round", run_id,
                              "--as-of", "2017-11-10", "--expected-households", str(households),
                              "--out", str(run_out), "--operator", operator])
         seconds, peak, cli_rss = run_figures
