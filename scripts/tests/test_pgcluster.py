@@ -113,6 +113,14 @@ def test_cli_help_and_one_line_refusals(tmp_path, server):
     result = run_cli("build", "--round", "TEST01", "--as-of", "2017-02-30",
                      "--expected-households", "1")
     assert result.returncode == 1 and "real date" in result.stderr
+    # a round never loaded: one line that says to load it, before dbt starts
+    result = run_cli("build", "--round", "PYNONE", "--as-of", "2017-11-10",
+                     "--expected-households", "1")
+    refusal = [line for line in result.stderr.splitlines() if line.startswith("REFUSED")]
+    assert result.returncode == 1 and len(refusal) == 1, result.stderr
+    assert refusal[0] == ("REFUSED: round PYNONE has not been loaded (no schema pynone_raw): "
+                          "run `migrate.py load --input EXTRACT_DIR --round PYNONE` first")
+    assert "[build]" not in result.stdout and not paths.round_work_dir("PYNONE").exists()
 
 
 def test_two_folders_of_one_checkout_never_share_a_cluster(tmp_path, server):

@@ -26,6 +26,12 @@ def check_seeds() -> None:
 
 
 def step(parameters: dbt_runner.RoundParameters) -> None:
+    raw = db.schema_name(parameters.round_id, "raw")
+    if raw not in db.round_schemas(parameters.round_id):
+        # dbt would fail at every staging model, naming none of this
+        raise StepRefused(f"round {parameters.round_id} has not been loaded (no schema {raw}): "
+                          f"run `migrate.py load --input EXTRACT_DIR --round "
+                          f"{parameters.round_id}` first")
     say(f"[build] dbt build for round {parameters.round_id} (基準日 {parameters.as_of})")
     started = time.perf_counter()
     receipt_path(parameters.round_id).unlink(missing_ok=True)
