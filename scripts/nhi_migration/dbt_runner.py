@@ -56,8 +56,9 @@ def parallel_workers_per_statement(threads: int, cores: int) -> int:
 
     dbt already runs ``threads`` statements at once. A parallel worker beyond the
     cores left over only takes CPU from the other thread's statement, and its tuple
-    transfer costs CPU of its own: on 2 cores with 2 threads a default round's build
-    took 46 s with parallel query and 40 s without (benchmark.py, 2026-12-02).
+    transfer costs CPU of its own: on 2 cores with 2 threads one default round built
+    three times each way, alternating, took 50.8 s on average with parallel query and
+    49.1 s without (server CPU 64 against 56 s in an earlier pair; 2026-12-02).
     """
     return max(0, cores // max(threads, 1) - 1)
 
