@@ -177,6 +177,13 @@ def drop_round(round_id: str) -> None:
             cursor.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(schema)))
 
 
+def forget_round(round_id: str) -> None:
+    """A round as a user first runs it: no schemas and no dbt target of an earlier run
+    (a saved parse of the same round's vars would spare dbt its full parse)."""
+    drop_round(round_id)
+    shutil.rmtree(paths.round_work_dir(round_id), ignore_errors=True)
+
+
 def bench(households: int, work: Path, keep: bool, operator: str,
           with_run: bool = False) -> dict:
     round_id = f"BM{households % 10000:04d}"
@@ -184,10 +191,7 @@ def bench(households: int, work: Path, keep: bool, operator: str,
     out = work / f"out-{households}"
     shutil.rmtree(extract, ignore_errors=True)
     shutil.rmtree(out, ignore_errors=True)
-    # A round as a user first runs it: no schemas and no dbt target of an earlier run
-    # (a saved parse of the same round's vars would spare dbt its full parse).
-    drop_round(round_id)
-    shutil.rmtree(paths.round_work_dir(round_id), ignore_errors=True)
+    forget_round(round_id)
     python = sys.executable
     cli = [python, str(SCRIPTS / "migrate.py")]
     params = ["--round", round_id, "--as-of", "2017-11-10",
@@ -220,12 +224,12 @@ def bench(households: int, work: Path, keep: bool, operator: str,
     print(f"  {'stage':<10} {'seconds':>9} {'rows/s':>11} {'÷ COPY':>8} {'÷ own':>7} "
           f"{'peak MiB':>9} {'CLI RSS':>8}")
     own = {"load": base_in, "export": base_out}
-    for name, (seconds, peak, cli) in stages.items():
+    for name, (seconds, peak, cli_rss) in stages.items():
         rows = written if name == "export" else records
         ratio = "" if name == "generate" else f"{seconds / base:.1f}×"
         own_ratio = f"{seconds / own[name]:.1f}×" if name in own else ""
         print(f"  {name:<10} {seconds:>9.1f} {rows / seconds:>11,.0f} {ratio:>8} "
-              f"{own_ratio:>7} {peak:>9,} {cli:>8,}")
+              f"{own_ratio:>7} {peak:>9,} {cli_rss:>8,}")
     print(f"  {'round':<10} {round_seconds:>9.1f} {records / round_seconds:>11,.0f} "
           f"{round_seconds / base:>7.1f}× {'':>7} {round_peak:>9,}"
           "   (load + build + validate + export)")
@@ -238,26 +242,22 @@ def bench(households: int, work: Path, keep: bool, operator: str,
         # dbt parse runs beside its load.
         run_id = f"BR{households % 10000:04d}"
         run_out = work / f"out-run-{households}"
-        drop_round(run_id)
-        shutil.rmtree(paths.round_work_dir(run_id), ignore_errors=True)
+        forget_round(run_id)
         shutil.rmtree(run_out, ignore_errors=True)
-        run_figures = timed([python, str(SCRIPTS / "migrate.py"), "run", "--input",
-                             str(extract), "--round", run_id,
-                             "--as-of", "2017-11-10", "--expected-households", str(households),
-                             "--out", str(run_out), "--operator", operator])
+        run_figures = timed([*cli, "run", "--input", str(extract), *params[2:], "--round",
+                             run_id, "--out", str(run_out)])
         seconds, peak, cli_rss = run_figures
         print(f"  {'run':<10} {seconds:>9.1f} {records / seconds:>11,.0f} "
               f"{seconds / base:>7.1f}× {'':>7} {peak:>9,} {cli_rss:>8,}"
               f"   (migrate.py run, one command, round {run_id})", flush=True)
-        drop_round(run_id)
-        shutil.rmtree(paths.round_work_dir(run_id), ignore_errors=True)
+        forget_round(run_id)
         shutil.rmtree(run_out, ignore_errors=True)
     if not keep:
         drop_round(round_id)
         shutil.rmtree(extract, ignore_errors=True)
         shutil.rmtree(out, ignore_errors=True)
-    return {"run": run_figures, "households": households, "stages": stages, "round_seconds": round_seconds,
-            "baseline": (base_in, base_out), "peak_mib": round_peak}
+    return {"households": households, "stages": stages, "round_seconds": round_seconds,
+            "baseline": (base_in, base_out), "peak_mib": round_peak, "run": run_figures}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -224,7 +224,7 @@ class Cluster:
         text = "\n".join(lines) + "\n"
         # initdb made the file, owned by the server's user: rewriting it in place keeps
         # its owner and mode (root may write it; a normal user owns it).
-        if conf.read_text(encoding="utf-8") != text:
+        if not conf.is_file() or conf.read_text(encoding="utf-8") != text:
             conf.write_text(text, encoding="utf-8")
 
     def start(self) -> None:
