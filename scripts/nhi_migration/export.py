@@ -291,9 +291,11 @@ def _round_of(project: layouts.Project) -> str:
     return str(round_id)
 
 
-def export(project: layouts.Project, out: Path, basis: dict,
+def export(project: layouts.Project, out: Path, basis: Callable[[], dict],
            progress: Callable[[str], None]) -> Package:
-    """Write the whole package into ``out`` (replacing a previous package there)."""
+    """Write the whole package into ``out`` (replacing a previous package there).
+    ``basis`` gives manifest.json's basis once every other file is written, before
+    anything reaches ``out``; it may still refuse (ExportRefused), and then nothing does."""
     incomplete = staging_folder(out)
     # Recorded before it exists: a kill -9 from here on leaves a folder erase knows of.
     state.record_staging(_round_of(project), incomplete)
@@ -307,8 +309,8 @@ def export(project: layouts.Project, out: Path, basis: dict,
         raise
 
 
-def _export_into(project: layouts.Project, out: Path, incomplete: Path, basis: dict,
-                 progress: Callable[[str], None]) -> Package:
+def _export_into(project: layouts.Project, out: Path, incomplete: Path,
+                 basis: Callable[[], dict], progress: Callable[[str], None]) -> Package:
     package = Package(folder=out)
     export_relation = project.relations["export_records"]
     with db.connect() as connection:
@@ -382,7 +384,7 @@ def _export_into(project: layouts.Project, out: Path, incomplete: Path, basis: d
         "totals": {fid: {k: v for k, v in figures.items() if v is not None}
                    for fid, figures in totals.items()},
         "inputs": inputs,
-        "basis": basis,
+        "basis": basis(),
     }
     text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     _write_atomically(incomplete, MANIFEST, [text.encode("utf-8")])

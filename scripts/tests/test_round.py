@@ -16,6 +16,9 @@ import pytest
 from psycopg2 import sql
 
 from nhi_migration import db, dbt_runner, layouts, legacy, paths, validation_report
+from nhi_migration.steps import run as run_step
+from nhi_migration.steps import validate as validate_step
+from nhi_migration.steps.common import StepRefused
 from nhi_migration.validation import database, gx_runner
 
 from conftest import drop_round_schemas, make_extract, run_cli, set_column
@@ -357,6 +360,35 @@ def test_refused_after_a_failed_expectation_and_after_a_change_since_validation(
     page = validation_report.page_path(paths.round_work_dir("PYGXF1") / "gx")
     assert re.search(re.escape(unique) + r'<br><span class="gx">[^<]*</span></td>'
                      r'<td class="observed">不適合 1 行', page.read_text(encoding="utf-8"))
+
+
+def test_run_refuses_a_mart_changed_while_it_validates_and_exports(tiny, tmp_path,
+                                                                   monkeypatch):
+    # `run` writes the package while the validation runs and publishes it only when the
+    # marts, once every file is written, are still the ones the validation checked: here
+    # a row of KT040 changes as the validation ends (after the export read it)
+    extract = tiny("PYPIP1")
+    out = tmp_path / "out"
+    parameters = dbt_runner.RoundParameters("PYPIP1", AS_OF, 150)
+    assert run_cli("load", "--input", str(extract), "--round", "PYPIP1").returncode == 0
+    built = run_cli("build", "--round", "PYPIP1", "--as-of", AS_OF,
+                    "--expected-households", "150")
+    assert built.returncode == 0, built.stdout[-2000:] + built.stderr
+    validated = validate_step.step
+
+    def validate_then_change(*args):
+        receipt = validated(*args)
+        with db.connect() as connection, connection.cursor() as cursor:
+            cursor.execute("update pypip1_marts.kt040_payments set premium_amount = "
+                           "premium_amount + 1 where payment_no = "
+                           "(select min(payment_no) from pypip1_marts.kt040_payments)")
+        return receipt
+
+    monkeypatch.setattr(validate_step, "step", validate_then_change)
+    with pytest.raises(StepRefused, match="a mart changed after the validation"):
+        run_step.validate_and_export(parameters, out, {})
+    assert not dat_files(out) if out.exists() else True
+    assert not list(out.parent.glob(f".{out.name}.incomplete"))
 
 
 # --- privacy --------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .. import arguments, db, dbt_runner, export, hashing, layouts, run_results, state
@@ -46,8 +46,12 @@ def command(parameters: dbt_runner.RoundParameters, out: Path, audit_fields: dic
     say(f"package: {package.folder}")
 
 
-def step(parameters: dbt_runner.RoundParameters, out: Path,
-         audit_fields: dict) -> export.Package:
+def step(parameters: dbt_runner.RoundParameters, out: Path, audit_fields: dict,
+         validation: Callable[[], object] | None = None) -> export.Package:
+    """The package of the validated build. ``validation`` (``run``): the validation is
+    still running; the files are written meanwhile, and the receipt is checked (against
+    the marts as they are once every file is written) when it has ended, before anything
+    reaches ``out``."""
     say(f"[export] package for round {parameters.round_id} → {out}")
     started = time.perf_counter()
     project = read_project(parameters.round_id)
@@ -56,12 +60,24 @@ def step(parameters: dbt_runner.RoundParameters, out: Path,
             parameters.round_id, parameters.as_of, parameters.expected_households):
         raise StepRefused("the database holds a build for other round parameters: build and "
                           "validate this round first")
-    try:
+
+    def checked_basis() -> dict:
         receipt = export.check_receipt(receipt_path(parameters.round_id), project,
                                        facts.dbt_invocation_id,
                                        relation_fingerprint(project))
-        package = export.export(project, out, build_basis(project, parameters.round_id, receipt),
-                                progress=say)
+        return build_basis(project, parameters.round_id, receipt)
+
+    def basis_after_validation() -> dict:
+        if validation is not None:
+            validation()  # waits; raises the validation's refusal
+        return checked_basis()
+
+    try:
+        if validation is None:
+            basis = checked_basis()  # refused before a file is written
+            package = export.export(project, out, lambda: basis, progress=say)
+        else:
+            package = export.export(project, out, basis_after_validation, progress=say)
     except export.ExportRefused as exc:
         raise StepRefused(f"export refused: {exc}") from None
     manifest_hash = hashing.sha256_file(out / export.MANIFEST)

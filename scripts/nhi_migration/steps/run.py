@@ -4,9 +4,12 @@ summary (counts per legacy table, per setup file and per exception category)."""
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .. import arguments, db, dbt_runner, export, report, validation_report
+from ..validation.gx_runner import import_ahead
+from ..validation.receipt import relation_fingerprint
 from . import build, load, validate
 from . import export as export_step
 from .common import gx_dir, read_project, say
@@ -22,10 +25,32 @@ def command(parameters: dbt_runner.RoundParameters, input_dir: Path, out: Path,
         # dbt's parse needs no data: it runs on the core the load leaves free
         with dbt_runner.parsing_ahead(parameters):
             load.step(input_dir, parameters.round_id, audit_fields)
+        import_ahead()  # GX's import (Python) while dbt builds (the server)
         build.step(parameters)
-        validate.step(parameters)
-        package = export_step.step(parameters, out, audit_fields)
+        package = validate_and_export(parameters, out, audit_fields)
     print_summary(parameters, package, started)
+
+
+def validate_and_export(parameters: dbt_runner.RoundParameters, out: Path,
+                        audit_fields: dict) -> export.Package:
+    """The validation and the export at once (GX is mostly Python, the export mostly the
+    server). The export starts reading once the marts' fingerprint for the validation is
+    taken, writes into its staging folder, and moves the package into ``out`` only when
+    the validation passed and the marts, after the last file was written, are still the
+    ones it checked. A failed validation refuses as it does on its own (its refusal comes
+    first), and no package is left."""
+    project = read_project(parameters.round_id)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        fingerprint = pool.submit(relation_fingerprint, project)
+        validation = pool.submit(validate.step, parameters, fingerprint)
+        try:
+            fingerprint.result()
+            return export_step.step(parameters, out, audit_fields, validation=validation.result)
+        except Exception:
+            failed = validation.exception()  # waits for the validation to end
+            if failed is not None:
+                raise failed from None
+            raise
 
 
 def print_summary(parameters: dbt_runner.RoundParameters, package: export.Package,

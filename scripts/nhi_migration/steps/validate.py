@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from .. import db, dbt_runner, layouts, overflow, paths
 from ..validation.checks import RoundFacts
@@ -23,8 +23,11 @@ def command(parameters: dbt_runner.RoundParameters, audit_fields: dict) -> None:
     audit_fields["counts"] = {"expectations": receipt["expectations_evaluated"]}
 
 
-def step(parameters: dbt_runner.RoundParameters) -> dict:
-    """Run the gate; return the receipt it wrote, or refuse naming why it failed."""
+def step(parameters: dbt_runner.RoundParameters,
+         fingerprint: Future[dict[str, str]] | None = None) -> dict:
+    """Run the gate; return the receipt it wrote, or refuse naming why it failed.
+    ``fingerprint``: the marts' fingerprint being taken by the caller (``run``), else
+    taken here."""
     say(f"[validate] Great Expectations checkpoint for round {parameters.round_id}")
     started = time.perf_counter()
     project = read_project(parameters.round_id)
@@ -36,7 +39,8 @@ def step(parameters: dbt_runner.RoundParameters) -> dict:
     # server idle) and is complete before the first expectation reads a mart: any change
     # after it, during the checks too, makes the exporter refuse.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        fingerprint = pool.submit(relation_fingerprint, project)
+        if fingerprint is None:
+            fingerprint = pool.submit(relation_fingerprint, project)
         result = run_gate(project, arguments, gx_dir(parameters.round_id), progress=say,
                           before_checks=fingerprint.result)
     write_receipt(receipt_path(parameters.round_id), facts, result, fingerprint.result())
