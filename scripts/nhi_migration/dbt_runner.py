@@ -63,19 +63,26 @@ def parallel_workers_per_statement(threads: int, cores: int) -> int:
     return max(0, cores // max(threads, 1) - 1)
 
 
+def with_parallel_workers(env: dict[str, str], statements: int) -> dict[str, str]:
+    """``env`` with PGOPTIONS limiting each session's parallel workers for ``statements``
+    at once, on the embedded cluster (it shares this machine's cores with them); a server
+    of the user's own keeps its own parallel settings."""
+    if not env.get(pgcluster.EMBEDDED_MARKER):
+        return env
+    workers = parallel_workers_per_statement(statements, os.cpu_count() or 1)
+    return {**env, "PGOPTIONS": " ".join(filter(None, [
+        env.get("PGOPTIONS"), f"-c max_parallel_workers_per_gather={workers}"]))}
+
+
 def dbt_environment() -> dict[str, str]:
     env = dict(os.environ)
     env.update(QUIET_ENVIRONMENT)
     env.setdefault("DBT_PROFILES_DIR", str(PROJECT_DIR / "profiles"))
-    if env.get(pgcluster.EMBEDDED_MARKER):
-        # The embedded cluster shares this machine's cores with dbt's threads; a
-        # server of the user's own keeps its own parallel settings. A malformed
-        # NHI_DBT_THREADS is left for dbt to refuse.
-        threads = env.get("NHI_DBT_THREADS") or str(DEFAULT_THREADS)
-        if threads.isascii() and threads.isdigit():
-            workers = parallel_workers_per_statement(int(threads), os.cpu_count() or 1)
-            env["PGOPTIONS"] = " ".join(filter(None, [
-                env.get("PGOPTIONS"), f"-c max_parallel_workers_per_gather={workers}"]))
+    # dbt runs its threads' statements at once. A malformed NHI_DBT_THREADS is left for
+    # dbt to refuse.
+    threads = env.get("NHI_DBT_THREADS") or str(DEFAULT_THREADS)
+    if threads.isascii() and threads.isdigit():
+        env = with_parallel_workers(env, int(threads))
     return env
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from nhi_migration import db, dbt_runner, paths, pgcluster
+from nhi_migration import db, dbt_runner, export, paths, pgcluster
+from nhi_migration.steps import run as run_step
 
 from conftest import run_cli
 
@@ -171,3 +172,29 @@ def test_dbt_on_the_embedded_cluster_leaves_the_cores_to_its_threads(monkeypatch
         cursor.execute("show max_parallel_workers_per_gather")
         assert cursor.fetchone() == ("0",)
     connection.close()
+
+
+def test_runs_validation_and_export_sessions_take_no_parallel_workers(monkeypatch, server):
+    """While `run` validates and exports at once (the export's connections and GX's),
+    this process's sessions on the embedded cluster get no parallel workers on 2 cores,
+    one each on 8; PGOPTIONS is as it was afterwards; a server of the user's own keeps
+    its settings."""
+    monkeypatch.setenv(pgcluster.EMBEDDED_MARKER, os.environ.get(pgcluster.EMBEDDED_MARKER)
+                       or "/embedded")
+    monkeypatch.setenv("PGOPTIONS", "-c statement_timeout=0")
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    statements = export.EXPORT_CONNECTIONS + 1
+    assert dbt_runner.with_parallel_workers(dict(os.environ), statements)["PGOPTIONS"] == (
+        "-c statement_timeout=0 -c max_parallel_workers_per_gather=1")
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    with run_step.sessions_environment(dbt_runner.with_parallel_workers(dict(os.environ),
+                                                                        statements)):
+        connection = psycopg2.connect("")
+        with connection, connection.cursor() as cursor:
+            cursor.execute("show max_parallel_workers_per_gather")
+            assert cursor.fetchone() == ("0",)
+        connection.close()
+    assert os.environ["PGOPTIONS"] == "-c statement_timeout=0"
+    monkeypatch.delenv(pgcluster.EMBEDDED_MARKER)
+    assert dbt_runner.with_parallel_workers(dict(os.environ), statements)["PGOPTIONS"] == (
+        "-c statement_timeout=0")

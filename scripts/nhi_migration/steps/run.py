@@ -3,7 +3,10 @@ summary (counts per legacy table, per setup file and per exception category)."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -31,6 +34,21 @@ def command(parameters: dbt_runner.RoundParameters, input_dir: Path, out: Path,
     print_summary(parameters, package, started)
 
 
+@contextlib.contextmanager
+def sessions_environment(env: dict[str, str]) -> Iterator[None]:
+    """This process's libpq variables (PGOPTIONS) as in ``env`` while the body runs."""
+    before = os.environ.get("PGOPTIONS")
+    if env.get("PGOPTIONS") is not None:
+        os.environ["PGOPTIONS"] = env["PGOPTIONS"]
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("PGOPTIONS", None)
+        else:
+            os.environ["PGOPTIONS"] = before
+
+
 def validate_and_export(parameters: dbt_runner.RoundParameters, out: Path,
                         audit_fields: dict) -> export.Package:
     """The validation and the export at once (GX is mostly Python, the export mostly the
@@ -40,7 +58,11 @@ def validate_and_export(parameters: dbt_runner.RoundParameters, out: Path,
     ones it checked. A failed validation refuses as it does on its own (its refusal comes
     first), and no package is left."""
     project = read_project(parameters.round_id)
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    # the export's connections and GX's take the cores: no parallel workers beside them
+    # (each would take CPU from the others, and work_mem of its own)
+    with sessions_environment(dbt_runner.with_parallel_workers(
+            dict(os.environ), export.EXPORT_CONNECTIONS + 1)), \
+            ThreadPoolExecutor(max_workers=2) as pool:
         fingerprint = pool.submit(relation_fingerprint, project)
         validation = pool.submit(validate.step, parameters, fingerprint)
         try:
