@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -39,10 +40,15 @@ from psycopg2 import sql
 from nhi_migration import db, dbt_runner, layouts, legacy, paths
 
 SCRIPTS = Path(__file__).resolve().parent
-# Runs one command and reports the peak resident memory of it and its descendants.
+# Runs one command and reports the peak resident memory of it and its descendants; the
+# command's progress lines go to stderr, each after the seconds since it started.
 WRAPPER = (
-    "import resource, subprocess, sys\n"
-    "code = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+    "import resource, subprocess, sys, time\n"
+    "started = time.perf_counter()\n"
+    "child = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, text=True)\n"
+    "for line in child.stdout:\n"
+    "    print(f'{time.perf_counter() - started:.1f} {line.rstrip()}', file=sys.stderr)\n"
+    "code = child.wait()\n"
     "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
     "print(f'{code} {peak}', file=sys.stderr)\n"
 )
@@ -100,23 +106,34 @@ class MemorySampler(threading.Thread):
         super().__init__(daemon=True)
         self.root, self.server = root, server
         self.peak_kib = 0
+        self.peak_at = 0.0  # seconds after the command started
         self.stopping = threading.Event()
 
     def run(self) -> None:
+        started = time.perf_counter()
         while not self.stopping.is_set():
             tree = _children()
             pids = set(_descendants(self.root, tree))
             if self.server:
                 pids.update(_descendants(self.server, tree))
-            self.peak_kib = max(self.peak_kib, sum(_pss_kib(pid) for pid in pids))
+            total = sum(_pss_kib(pid) for pid in pids)
+            if total > self.peak_kib:
+                self.peak_kib, self.peak_at = total, time.perf_counter() - started
             self.stopping.wait(0.1)
 
 
 SERVER_PID: int | None = None
+LAST_OUTPUT = ""
+# The progress line with which `migrate.py` ends each stage ("[build] done in 69.8 s").
+STAGE_END = re.compile(r"\[(load|build|validate|export)\] .* in [0-9.]+ s")
+LAST_PEAK_AT = 0.0
 
 
 def timed(command: list[str]) -> tuple[float, int, int]:
-    """Seconds, peak PSS of everything (MiB) and peak CLI RSS (MiB); raises on failure."""
+    """Seconds, peak PSS of everything (MiB) and peak CLI RSS (MiB); raises on failure.
+    The command's own output is kept in LAST_OUTPUT (its progress: when each stage of a
+    `run` ended), and when the peak came in LAST_PEAK_AT."""
+    global LAST_OUTPUT, LAST_PEAK_AT
     started = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-c", WRAPPER, *command],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -126,6 +143,7 @@ def timed(command: list[str]) -> tuple[float, int, int]:
     elapsed = time.perf_counter() - started
     sampler.stopping.set()
     sampler.join()
+    LAST_OUTPUT, LAST_PEAK_AT = stderr, sampler.peak_at
     code, peak_kib = stderr.strip().splitlines()[-1].split()
     if code != "0":
         raise SystemExit(f"benchmark: {' '.join(command[:3])} … failed (exit {code})")
@@ -250,6 +268,11 @@ def bench(households: int, work: Path, keep: bool, operator: str,
         run_figures = timed([*cli, "run", "--input", str(extract), *params[2:], "--round",
                              run_id, "--out", str(run_out)])
         seconds, peak, cli_rss = run_figures
+        ends = [(line.split(" ", 1)[0], found.group(1)) for line in LAST_OUTPUT.splitlines()
+                if (found := STAGE_END.match(line.split(" ", 1)[-1]))]
+        print("  the run's stages ended at (seconds after it started): "
+              + ", ".join(f"{stage} {at}" for at, stage in ends)
+              + f"; its memory peaked at {LAST_PEAK_AT:.1f}", flush=True)
         print(f"  {'run':<10} {seconds:>9.1f} {records / seconds:>11,.0f} "
               f"{seconds / base:>7.1f}× {'':>7} {peak:>9,} {cli_rss:>8,}"
               f"   (migrate.py run, one command, round {run_id})")
