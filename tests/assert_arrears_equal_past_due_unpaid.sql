@@ -1,5 +1,6 @@
 -- setup-layouts.md §5: KT010 滞納額 = Σ 未納額 of the household's KT030 periods with
 -- 納期限 < 基準日, and 滞納期数 = how many of those have 未納額 > 0.
+{{ gates_the_export() }}
 with past_due as (
     select
         periods.household_no,

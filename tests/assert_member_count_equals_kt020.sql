@@ -1,4 +1,5 @@
 -- setup-layouts.md §8 KT010 世帯員数 = the household's KT020 records.
+{{ gates_the_export() }}
 with members as (
     select
         persons.household_no,

@@ -7,6 +7,7 @@
     that fails, with how many rows fail it: column names and counts, never a value.
 #}
 {% test columns_are_valid(model, not_null=[], accepted_values={}) %}
+    {{ gates_the_export() }}
     {%- set checks = [] -%}
     {%- for column in not_null -%}
         {%- do checks.append((column, 'not_null', column ~ ' is null')) -%}

@@ -4,6 +4,7 @@
     rows themselves are never printed by dbt.
 #}
 {% test expression_is_true(model, expression) %}
+    {{ gates_the_export() }}
     select 1 as failing
     from {{ model }}
     where not coalesce(({{ expression }}), false)

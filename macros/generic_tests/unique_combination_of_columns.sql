@@ -11,6 +11,7 @@
     always runs.
 #}
 {% test unique_combination_of_columns(model, combination_of_columns) %}
+    {{ gates_the_export() }}
     {%- set one_text_form = ['text', 'character varying', 'smallint', 'integer', 'bigint',
                              'date', 'boolean'] -%}
     {%- set types = {} -%}

@@ -240,6 +240,36 @@ def test_the_same_round_twice_gives_byte_identical_files(small_run, small_extrac
         assert path.read_bytes() == (again / path.name).read_bytes(), path.name
 
 
+def test_every_data_test_gates_the_export_and_holds_no_model_back(small_round):
+    """Every data test (generic, dbt's own and singular) depends on round_parameters
+    (macro gates_the_export), and round_parameters feeds no model but the export view: a
+    test holds back only export_records, so dbt build runs it beside the models after its
+    own (a failing one still fails the build: the refusal tests here)."""
+    manifest = json.loads((dbt_runner.target_dir("PYRND1") / "manifest.json")
+                          .read_text(encoding="utf-8"))
+    gate = "model.nhi_migration.round_parameters"
+    tests = {uid: node for uid, node in manifest["nodes"].items()
+             if node["resource_type"] == "test"}
+    assert len(tests) > 100
+    assert [uid for uid, node in tests.items() if gate not in node["depends_on"]["nodes"]] == []
+    fed = sorted(uid for uid, node in manifest["nodes"].items()  # seeds depend on nothing
+                 if gate in node.get("depends_on", {}).get("nodes", []) and uid not in tests)
+    assert fed == ["model.nhi_migration.export_records"]
+
+
+def test_every_analyze_hook_names_its_own_table(small_round):
+    """A post-hook set in a model's YAML is rendered when dbt parses, where ``{{ this }}``
+    is still empty: "analyze" alone analysed the whole database (55 s of a default build,
+    once). Every analyze hook reaches dbt unrendered, naming the model's own table."""
+    manifest = json.loads((dbt_runner.target_dir("PYRND1") / "manifest.json")
+                          .read_text(encoding="utf-8"))
+    hooks = [(uid, hook["sql"].strip()) for uid, node in manifest["nodes"].items()
+             for hook in node["config"].get("post-hook", [])
+             if hook["sql"].strip().lower().startswith("analyze")]
+    assert len(hooks) > 40
+    assert [uid for uid, sql in hooks if sql != "analyze {{ this }}"] == []
+
+
 def test_validation_report_renders_offline(small_round):
     """The staff report (in place of GX's Data Docs) loads nothing, runs no script and
     shows all 9 suites passed; the summary names it."""
