@@ -6,8 +6,8 @@ For each size: generate the synthetic extract, then time each stage of a round (
 dbt build, validation, export) as the CLI runs it, one command after another, from cold
 (no schemas, no dbt target of an earlier run of the round), with rows per second and
 peak memory; then the same round as one `migrate.py run`, from cold as well (what
-`./run.sh` does: dbt parses beside the load, GX is imported during the build, the
-validation and the export run at once), unless --no-run.
+`./run.sh` does: dbt parses beside the load, the validation and the export run at
+once), unless --no-run.
 In the same run it times the raw baseline of moving the same data: COPY of the loaded
 raw tables into fresh tables (in) and COPY of the marts out in key order (out). It
 prints, per stage, for the stages together and for the one `run`, the ratio to that

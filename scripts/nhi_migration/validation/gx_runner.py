@@ -4,10 +4,8 @@ from them in place of GX's Data Docs."""
 
 from __future__ import annotations
 
-import importlib
 import os
 import shutil
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,22 +26,6 @@ class ValidationReport:
     evaluated: int
     failed: list[str] = field(default_factory=list)
     page: Path | None = None  # the staff report (validation_report.py)
-
-
-def import_ahead() -> threading.Thread:
-    """Import Great Expectations in the background (``run``: while dbt builds, 4–6 s of
-    Python on the core the build's last models leave idle); ``run_gate``'s own import then
-    finds it done, or waits for it under Python's import lock."""
-    thread = threading.Thread(target=_import_gx, name="gx-import", daemon=True)
-    thread.start()
-    return thread
-
-
-def _import_gx() -> None:
-    try:
-        importlib.import_module("great_expectations")
-    except ImportError:
-        pass  # run_gate imports it again and reports what is wrong there
 
 
 def connection_url() -> str:
