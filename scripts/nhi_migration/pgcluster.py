@@ -54,8 +54,8 @@ SERVER_SETTINGS = {
     # measures it): shared_buffers is counted once, each sort or hash of each process
     # (a parallel query has three) may take work_mem, no more (hash_mem_multiplier 1),
     # and an index build (the load's key checks) maintenance_work_mem: with 512MB the
-    # backend building CHOTEI's key index at 10× reached 519 MiB (the round's peak, 1,017
-    # MiB); with 128MB 134 MiB, in the same 5.5–5.8 s (at the default size the sort fits).
+    # backend building CHOTEI's key index at 10× reached 519 MiB; with 128MB 134 MiB, in
+    # the same 5.5–5.8 s (at the default size the sort fits in either).
     "shared_buffers": "256MB",
     "work_mem": "64MB",
     "hash_mem_multiplier": "1.0",
