@@ -5,7 +5,7 @@
     one, and makes only export_records wait for it. A failing test still fails the build
     and nothing is exported; the models after its model are built all the same. Without
     this, every test of a model in the chain CHOTEI → int_households → … → KT030 held the
-    next model back (a default round's build 5–8 s, at 10× 45–60 s).
+    next model back: 1–3 s after each model of a default build, about 10 s each at 10×.
     Every generic test of the project (and dbt's own, overridden below) and every
     singular test starts with it; scripts/tests/test_registry.py checks that none lacks it.
 #}
